@@ -1,0 +1,1 @@
+"""The `learnloop` command line (Typer); one module per area, each registering its commands."""

@@ -1,0 +1,94 @@
+"""Corpus commands: ingest, search, eval."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from bot.cli.common import console, fails_cleanly, print_json, services_from
+from bot.evaluation import MODES, load_questions, retrieval_metrics
+from index import SearchFilters
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(ingest)
+    app.command()(search)
+    app.command(name="eval")(evaluate)
+
+
+def ingest(
+    ctx: typer.Context,
+    paths: list[Path] = typer.Argument(None, help="Files or folders; default: the whole corpus."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Ingest the corpus (or PATHs); unchanged files are skipped, bad ones reported in `failed`."""
+    with fails_cleanly():
+        services = services_from(ctx)
+        if as_json or not console.is_terminal:
+            report = services.pipeline.run(paths or [])
+        else:
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("Ingesting", total=None)
+                report = services.pipeline.run(paths or [], progress=lambda done, total: progress.update(task, completed=done, total=total))
+        services.searcher.sync()
+        services.searcher.save_cache()
+    if as_json:
+        print_json(report.as_dict())
+        return
+    console.print(
+        f"{report.documents} documents ({report.chunks} chunks, {report.embedded} embedded) ingested, "
+        f"{report.skipped} unchanged, {report.removed} removed, {len(report.failed)} failed."
+    )
+    for failure in report.failed:
+        console.print(f"  [yellow]failed[/yellow] {failure['path']}: {failure['error']}")
+
+
+def search(
+    ctx: typer.Context,
+    query: str = typer.Argument(..., help="What to look for."),
+    k: int = typer.Option(5, "-k", min=1, max=50, help="How many hits."),
+    source_type: str = typer.Option(None, "--type", help="report | learning_log | reflection"),
+    as_json: bool = typer.Option(False, "--json", help="Print {'hits': [...]} as JSON."),
+) -> None:
+    """Hybrid search (dense + BM25, fused by reciprocal rank)."""
+    with fails_cleanly():
+        hits = services_from(ctx).searcher.search(query, k, SearchFilters(source_type=source_type))
+    if as_json:
+        print_json({"hits": [hit.model_dump(mode="json") for hit in hits]})
+        return
+    for rank, hit in enumerate(hits, start=1):
+        where = ", ".join(filter(None, [hit.section, f"p. {hit.page_start}" if hit.page_start else ""]))
+        console.print(f"[bold]{rank}. {hit.title}[/bold] ({where}) score {hit.score:.4f}")
+        console.print("   " + hit.text[:300].replace("\n", " "))
+
+
+def evaluate(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Question file (JSON lines)."),
+    k: int = typer.Option(5, "-k", min=1, max=50),
+    budget: int = typer.Option(5000, help="Context budget in characters."),
+    modes: str = typer.Option(",".join(MODES), help="Retrievers to compare: dense, keyword, hybrid."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics object as JSON."),
+) -> None:
+    """Retrieval metrics per retriever on a question file."""
+    with fails_cleanly():
+        questions = load_questions(file)
+        services = services_from(ctx)
+        services.searcher.sync()
+        metrics = {"retrieval": {mode: retrieval_metrics(services.searcher, questions, mode, k, budget) for mode in modes.split(",")}}
+    if as_json:
+        print_json(metrics)
+        return
+    table = Table(title=f"Retrieval on {file.name}")
+    names = [n for n in next(iter(metrics["retrieval"].values())) if n != "missed"]
+    table.add_column("retriever")
+    for name in names:
+        table.add_column(name)
+    for mode, row in metrics["retrieval"].items():
+        table.add_row(mode, *[str(row.get(n, "")) for n in names])
+    console.print(table)
+    console.print(json.dumps({m: r.get("missed") for m, r in metrics["retrieval"].items()}))

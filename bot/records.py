@@ -1,0 +1,3 @@
+"""The bot's own tables: reflections, feedback and the query log (registered on the shared metadata)."""
+
+from __future__ import annotations

@@ -1,0 +1,36 @@
+"""Wiring: settings -> constructors. The only place that turns configuration into objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from index import Catalog, Searcher, make_engine
+from ingest import Embedder, IngestPipeline, load_embedder
+
+from bot.settings import Settings
+
+
+@dataclass
+class Services:
+    """The parts a surface (CLI, HTTP, Slack) needs, built once from one Settings."""
+
+    settings: Settings
+    catalog: Catalog
+    embedder: Embedder
+    searcher: Searcher
+
+    @cached_property
+    def pipeline(self) -> IngestPipeline:
+        return IngestPipeline(self.catalog, self.embedder, self.settings.corpus)
+
+
+def build_services(settings: Settings, embedder: Embedder | None = None) -> Services:
+    """Create the schema if needed, load the embedder (or use the one given) and open the indexes."""
+    from bot import records  # noqa: F401 - registers the bot's tables before the schema is created
+
+    catalog = Catalog(make_engine(settings.resolved_database_url))
+    catalog.create()
+    model = embedder or load_embedder(settings.embed_model)
+    searcher = Searcher(catalog, model, cache_dir=settings.home / "index")
+    return Services(settings=settings, catalog=catalog, embedder=model, searcher=searcher)

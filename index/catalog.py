@@ -1,0 +1,178 @@
+"""The catalog: documents and chunks in the database, and the revision counter replicas watch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from sqlalchemy import func, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, delete, select
+
+from index.db import CatalogRevision, Chunk, Document, create_schema, utcnow
+from index.records import ChunkDraft, ChunkMeta, DocumentDraft
+
+
+class Catalog:
+    """Reads and writes documents and chunks; every write bumps the revision in the same transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create(self) -> None:
+        """Create tables and the revision row; safe to call on every start."""
+        create_schema(self.engine)
+        with Session(self.engine) as session:
+            if session.get(CatalogRevision, 1) is None:
+                session.add(CatalogRevision(id=1, revision=0))
+                try:
+                    session.commit()
+                except Exception:  # another process created it first: that is the goal
+                    session.rollback()
+
+    def revision(self) -> int:
+        with Session(self.engine) as session:
+            row = session.get(CatalogRevision, 1)
+            return row.revision if row else 0
+
+    def document_hashes(self, source_prefix: str = "") -> dict[str, str]:
+        """Source -> content hash of stored documents (optionally those under a prefix)."""
+        with Session(self.engine) as session:
+            query = select(Document.source, Document.content_hash)
+            if source_prefix:
+                query = query.where(col(Document.source).startswith(source_prefix))
+            return dict(session.exec(query).all())
+
+    def embeddings_by_hash(self, hashes: Iterable[str]) -> dict[str, bytes]:
+        """Stored embeddings for chunk content hashes, so unchanged passages are never re-embedded."""
+        wanted = list(set(hashes))
+        found: dict[str, bytes] = {}
+        with Session(self.engine) as session:
+            for start in range(0, len(wanted), 500):
+                batch = wanted[start : start + 500]
+                rows = session.exec(select(Chunk.content_hash, Chunk.embedding).where(col(Chunk.content_hash).in_(batch)))
+                found.update(rows.all())
+        return found
+
+    def replace_document(self, draft: DocumentDraft, chunks: list[ChunkDraft], embeddings: list[bytes]) -> Document:
+        """Store `draft` with its chunks, replacing any document with the same source, atomically."""
+        if len(chunks) != len(embeddings):
+            raise ValueError("one embedding per chunk is required")
+        with Session(self.engine) as session:
+            old = session.exec(select(Document).where(Document.source == draft.source)).first()
+            if old is not None:
+                session.exec(delete(Chunk).where(col(Chunk.document_id) == old.id))
+                session.delete(old)
+                session.flush()
+            document = Document(
+                source=draft.source,
+                content_hash=draft.content_hash,
+                title=draft.title,
+                authors=list(draft.authors),
+                publisher=draft.publisher,
+                year=draft.year,
+                source_type=draft.source_type,
+                tags=list(draft.tags),
+                extra=dict(draft.extra),
+                ingested_at=utcnow(),
+            )
+            session.add(document)
+            session.flush()
+            session.add_all(
+                Chunk(document_id=document.id, embedding=vector, **_chunk_fields(chunk))
+                for chunk, vector in zip(chunks, embeddings, strict=True)
+            )
+            _bump_revision(session)
+            session.commit()
+            session.refresh(document)
+            return document
+
+    def delete_document(self, source: str) -> bool:
+        """Remove a document and its chunks; False when there was none."""
+        with Session(self.engine) as session:
+            document = session.exec(select(Document).where(Document.source == source)).first()
+            if document is None:
+                return False
+            session.exec(delete(Chunk).where(col(Chunk.document_id) == document.id))
+            session.delete(document)
+            _bump_revision(session)
+            session.commit()
+            return True
+
+    def chunk_ids(self) -> set[int]:
+        with Session(self.engine) as session:
+            return set(session.exec(select(Chunk.id)).all())
+
+    def chunk_metas(self, ids: Iterable[int] | None = None) -> Iterator[tuple[ChunkMeta, bytes]]:
+        """Chunks with their document's metadata and embedding; all of them, or only `ids`."""
+        wanted = None if ids is None else sorted(ids)
+        batches = [None] if wanted is None else [wanted[i : i + 500] for i in range(0, len(wanted), 500)]
+        with Session(self.engine) as session:
+            for batch in batches:
+                query = select(Chunk, Document).join(Document, col(Chunk.document_id) == Document.id)
+                if batch is not None:
+                    query = query.where(col(Chunk.id).in_(batch))
+                for chunk, document in session.exec(query.order_by(col(Chunk.id))):
+                    yield to_meta(chunk, document), chunk.embedding
+
+    def get_chunk(self, chunk_id: int) -> ChunkMeta | None:
+        with Session(self.engine) as session:
+            chunk = session.get(Chunk, chunk_id)
+            if chunk is None:
+                return None
+            return to_meta(chunk, session.get(Document, chunk.document_id))
+
+    def get_document(self, document_id: int) -> Document | None:
+        with Session(self.engine) as session:
+            return session.get(Document, document_id)
+
+    def list_documents(self, source_type: str | None = None, limit: int = 100, offset: int = 0) -> list[Document]:
+        with Session(self.engine) as session:
+            query = select(Document).order_by(col(Document.id))
+            if source_type:
+                query = query.where(Document.source_type == source_type)
+            return list(session.exec(query.offset(offset).limit(limit)).all())
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks) in the catalog."""
+        with Session(self.engine) as session:
+            documents = session.exec(select(func.count()).select_from(Document)).one()
+            chunks = session.exec(select(func.count()).select_from(Chunk)).one()
+            return documents, chunks
+
+    def chunk_count(self, document_id: int) -> int:
+        with Session(self.engine) as session:
+            return session.exec(select(func.count()).select_from(Chunk).where(Chunk.document_id == document_id)).one()
+
+
+def to_meta(chunk: Chunk, document: Document) -> ChunkMeta:
+    return ChunkMeta(
+        chunk_id=chunk.id,
+        document_id=document.id,
+        title=document.title,
+        source=document.source,
+        source_type=document.source_type,
+        section=chunk.section,
+        page_start=chunk.page_start,
+        page_end=chunk.page_end,
+        text=chunk.text,
+        tags=tuple(t.lower() for t in document.tags),
+        year=document.year,
+        authors=tuple(document.authors),
+    )
+
+
+def _chunk_fields(chunk: ChunkDraft) -> dict:
+    return {
+        "ordinal": chunk.ordinal,
+        "text": chunk.text,
+        "section": chunk.section,
+        "page_start": chunk.page_start,
+        "page_end": chunk.page_end,
+        "char_start": chunk.char_start,
+        "char_end": chunk.char_end,
+        "content_hash": chunk.content_hash,
+    }
+
+
+def _bump_revision(session: Session) -> None:
+    session.exec(update(CatalogRevision).where(col(CatalogRevision.id) == 1).values(revision=CatalogRevision.revision + 1))

@@ -1,0 +1,80 @@
+"""Catalog tables and the database engine.
+
+The catalog is the source of truth: FAISS and BM25 are derived from the chunks stored here, so
+either index can be rebuilt at any time. Works the same on SQLite and PostgreSQL (psycopg 3).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import JSON, Column, LargeBinary, event
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, SQLModel, create_engine
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Document(SQLModel, table=True):
+    """One source: a report file, a learning log or a stored reflection."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(index=True, unique=True, max_length=1000)
+    content_hash: str = Field(max_length=64)
+    title: str
+    authors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    publisher: str = ""
+    year: int | None = None
+    source_type: str = Field(index=True, max_length=32)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    extra: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    ingested_at: datetime = Field(default_factory=utcnow)
+
+
+class Chunk(SQLModel, table=True):
+    """A passage of a document, with where it sits (section, pages, offsets) and its embedding."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True, ondelete="CASCADE")
+    ordinal: int
+    text: str
+    section: str = ""
+    page_start: int | None = None
+    page_end: int | None = None
+    char_start: int = 0
+    char_end: int = 0
+    content_hash: str = Field(max_length=64, index=True)
+    embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class CatalogRevision(SQLModel, table=True):
+    """A counter bumped by every change to chunks, so each process knows when to catch up."""
+
+    id: int = Field(default=1, primary_key=True)
+    revision: int = 0
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine for `url`; SQLite gets WAL and foreign keys so it behaves like PostgreSQL."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API objects
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table registered on SQLModel's metadata (the caller imports its models first)."""
+    SQLModel.metadata.create_all(engine)

@@ -1,0 +1,133 @@
+"""Keyword retrieval: BM25 (bm25s) over stemmed tokens, keyed by chunk id."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+import bm25s
+import numpy as np
+import Stemmer
+
+from index.fusion import reciprocal_rank_fusion
+
+_STEMMER = Stemmer.Stemmer("english")
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, stop-word-free, stemmed tokens: the one tokenisation for corpus and queries."""
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
+
+
+@dataclass
+class _Tier:
+    """One immutable BM25 matrix over a fixed set of chunk ids."""
+
+    order: list[int] = field(default_factory=list)
+    retriever: bm25s.BM25 | None = None
+
+    @classmethod
+    def build(cls, tokens: dict[int, list[str]]) -> _Tier:
+        order = sorted(tokens)
+        if not order:
+            return cls()
+        retriever = bm25s.BM25()
+        retriever.index([tokens[i] for i in order], show_progress=False)
+        return cls(order=order, retriever=retriever)
+
+    def search(self, query_tokens: list[str], k: int, allowed: set[int] | None, hidden: set[int]) -> list[tuple[int, float]]:
+        if self.retriever is None:
+            return []
+        known = [t for t in query_tokens if t in self.retriever.vocab_dict]
+        if not known:
+            return []
+        mask = None
+        if allowed is not None or hidden:
+            mask = np.array([(allowed is None or i in allowed) and i not in hidden for i in self.order], dtype=np.float32)
+            if not mask.any():
+                return []
+        positions, scores = self.retriever.retrieve(
+            [known], k=min(k, len(self.order)), show_progress=False, weight_mask=mask, n_threads=1
+        )
+        return [(self.order[int(p)], float(s)) for p, s in zip(positions[0], scores[0], strict=True) if s > 0]
+
+
+class KeywordIndex:
+    """BM25 over the chunks' contextual text, updated without blocking on a full rebuild.
+
+    bm25s has no incremental add and rebuilding 10,000 chunks takes about 250 ms, too slow for a
+    reflection that must be searchable when its POST returns. So new chunks go to a small delta
+    tier at once, removed ones are hidden at once, and the main tier is rebuilt in a background
+    thread; while a delta exists the two tiers' rankings are fused by reciprocal rank.
+    """
+
+    def __init__(self, background: bool = True) -> None:
+        self._background = background
+        self._lock = threading.Lock()
+        self._tokens: dict[int, list[str]] = {}
+        self._main = _Tier()
+        self._delta = _Tier()
+        self._delta_ids: set[int] = set()
+        self._hidden: set[int] = set()
+        self._rebuild_wanted = threading.Event()
+        self._worker: threading.Thread | None = None
+
+    def __len__(self) -> int:
+        return len(self._tokens)
+
+    def update(self, added: dict[int, str], removed: list[int]) -> None:
+        """Add texts by chunk id and drop removed ids; both take effect before this returns."""
+        new_tokens = dict(zip(added, tokenize(list(added.values())), strict=True)) if added else {}
+        with self._lock:
+            for chunk_id in removed:
+                self._tokens.pop(chunk_id, None)
+                self._delta_ids.discard(chunk_id)
+                self._hidden.add(chunk_id)
+            self._tokens.update(new_tokens)
+            self._delta_ids.update(new_tokens)
+            self._hidden.difference_update(new_tokens)
+            if not self._background:
+                self._main, self._delta, self._delta_ids, self._hidden = _Tier.build(self._tokens), _Tier(), set(), set()
+                return
+            self._delta = _Tier.build({i: self._tokens[i] for i in self._delta_ids})
+        self._schedule_rebuild()
+
+    def _schedule_rebuild(self) -> None:
+        self._rebuild_wanted.set()
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._rebuild_loop, name="bm25-rebuild", daemon=True)
+            self._worker.start()
+
+    def _rebuild_loop(self) -> None:
+        while self._rebuild_wanted.is_set():
+            self._rebuild_wanted.clear()
+            with self._lock:
+                snapshot = dict(self._tokens)
+            main = _Tier.build(snapshot)
+            with self._lock:
+                self._main = main
+                self._delta_ids = {i for i in self._tokens if i not in snapshot}
+                self._hidden = {i for i in snapshot if i not in self._tokens}
+                self._delta = _Tier.build({i: self._tokens[i] for i in self._delta_ids})
+
+    def wait_until_merged(self, timeout: float = 30.0) -> None:
+        """Block until the background rebuild has folded every delta into the main tier (benchmarks, tests)."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+
+    def search(self, query: str, k: int, allowed: list[int] | None = None) -> list[tuple[int, float]]:
+        """Best `k` (chunk id, score) pairs with a positive BM25 score, within `allowed` when given."""
+        if k <= 0 or allowed == []:
+            return []
+        query_tokens = tokenize([query])[0]
+        allowed_set = None if allowed is None else set(allowed)
+        with self._lock:
+            main, delta, hidden = self._main, self._delta, set(self._hidden)
+        main_hits = main.search(query_tokens, k, allowed_set, hidden)
+        delta_hits = delta.search(query_tokens, k, allowed_set, hidden)
+        if not delta_hits:
+            return main_hits
+        return reciprocal_rank_fusion([main_hits, delta_hits])[:k]

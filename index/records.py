@@ -1,0 +1,125 @@
+"""Plain records that cross package boundaries: what ingest hands to the catalog, what search returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field
+
+
+def contextual_text(title: str, section: str, text: str) -> str:
+    """Title and section before the passage: what is embedded and keyword-indexed, never quoted."""
+    head = f"{title} > {section}" if section else title
+    return f"{head}\n{text}"
+
+
+@dataclass(frozen=True)
+class DocumentDraft:
+    """A document as ingest describes it, before the catalog gives it an id."""
+
+    source: str
+    content_hash: str
+    title: str
+    source_type: str
+    authors: list[str] = field(default_factory=list)
+    publisher: str = ""
+    year: int | None = None
+    tags: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChunkDraft:
+    """A passage as the chunker cut it; `text` is what is shown and quoted, `context` is the header."""
+
+    ordinal: int
+    text: str
+    section: str
+    page_start: int | None
+    page_end: int | None
+    char_start: int
+    char_end: int
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class ChunkMeta:
+    """What search keeps in memory per chunk: enough to filter, rank and render a Hit."""
+
+    chunk_id: int
+    document_id: int
+    title: str
+    source: str
+    source_type: str
+    section: str
+    page_start: int | None
+    page_end: int | None
+    text: str
+    tags: tuple[str, ...]
+    year: int | None
+    authors: tuple[str, ...]
+
+    @property
+    def contextual_text(self) -> str:
+        return contextual_text(self.title, self.section, self.text)
+
+
+class Hit(BaseModel):
+    """One search result (the contract's Hit shape)."""
+
+    chunk_id: int
+    document_id: int
+    title: str
+    source: str
+    source_type: str
+    section: str
+    page_start: int | None
+    page_end: int | None
+    text: str
+    score: float = Field(description="Fused rank score: higher is better; comparable within one search only")
+    authors: list[str] = Field(default_factory=list, description="Extension: the document's authors")
+    year: int | None = Field(default=None, description="Extension: the document's year, when known")
+
+    @classmethod
+    def from_meta(cls, meta: ChunkMeta, score: float) -> Hit:
+        return cls(
+            chunk_id=meta.chunk_id,
+            document_id=meta.document_id,
+            title=meta.title,
+            source=meta.source,
+            source_type=meta.source_type,
+            section=meta.section,
+            page_start=meta.page_start,
+            page_end=meta.page_end,
+            text=meta.text,
+            score=round(score, 6),
+            authors=list(meta.authors),
+            year=meta.year,
+        )
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Optional restrictions on a search; all given ones must hold."""
+
+    source_type: str | None = None
+    document_id: int | None = None
+    tag: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+
+    def is_empty(self) -> bool:
+        return all(v is None for v in (self.source_type, self.document_id, self.tag, self.year_from, self.year_to))
+
+    def admits(self, meta: ChunkMeta) -> bool:
+        if self.source_type is not None and meta.source_type != self.source_type:
+            return False
+        if self.document_id is not None and meta.document_id != self.document_id:
+            return False
+        if self.tag is not None and self.tag.lower() not in meta.tags:
+            return False
+        if self.year_from is not None and (meta.year is None or meta.year < self.year_from):
+            return False
+        if self.year_to is not None and (meta.year is None or meta.year > self.year_to):
+            return False
+        return True

@@ -1,0 +1,137 @@
+"""Hybrid search: dense (FAISS) and keyword (BM25) candidates fused by reciprocal rank.
+
+The searcher keeps both indexes and the chunks' metadata in memory and catches up with the
+catalog whenever its revision moves, so several processes can share one database.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from index.catalog import Catalog
+from index.errors import SearchError
+from index.fusion import reciprocal_rank_fusion
+from index.keyword import KeywordIndex
+from index.records import ChunkMeta, Hit, SearchFilters
+from index.vectors import VectorIndex
+
+CANDIDATES = 50
+
+
+class QueryEncoder(Protocol):
+    """Anything that turns texts into normalised float32 vectors (ingest's embedders do)."""
+
+    dim: int
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class Searcher:
+    """Answers hybrid searches over the catalog's chunks."""
+
+    def __init__(self, catalog: Catalog, encoder: QueryEncoder, cache_dir: Path | None = None, background_keyword: bool = True) -> None:
+        self.catalog = catalog
+        self.encoder = encoder
+        self.cache_dir = cache_dir
+        self._metas: dict[int, ChunkMeta] = {}
+        self._vectors = VectorIndex(encoder.dim)
+        self._keywords = KeywordIndex(background=background_keyword)
+        self._revision = -1
+        self._sync_lock = threading.Lock()
+
+    @property
+    def revision(self) -> int:
+        return self._revision
+
+    def __len__(self) -> int:
+        return len(self._metas)
+
+    def sync(self) -> None:
+        """Catch up with the catalog: add new chunks, drop deleted ones (cheap when nothing moved)."""
+        revision = self.catalog.revision()
+        if revision == self._revision:
+            return
+        with self._sync_lock:
+            if revision == self._revision:
+                return
+            if self._revision < 0 and self._load_cache(revision):
+                return
+            stored = self.catalog.chunk_ids()
+            removed = [i for i in self._metas if i not in stored]
+            added_ids = [i for i in stored if i not in self._metas]
+            self._apply(added_ids, removed)
+            self._revision = revision
+
+    def _apply(self, added_ids: list[int], removed: list[int]) -> None:
+        new_metas: dict[int, ChunkMeta] = {}
+        vectors: list[np.ndarray] = []
+        for meta, embedding in self.catalog.chunk_metas(added_ids):
+            new_metas[meta.chunk_id] = meta
+            vectors.append(np.frombuffer(embedding, dtype=np.float32))
+        self._vectors.remove(removed)
+        if new_metas:
+            self._vectors.add(list(new_metas), np.vstack(vectors))
+        self._keywords.update({i: m.contextual_text for i, m in new_metas.items()}, removed)
+        for chunk_id in removed:
+            self._metas.pop(chunk_id, None)
+        self._metas.update(new_metas)
+
+    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]:
+        """The `k` best chunks for `query`, best first, each carrying its fused score."""
+        if not query.strip():
+            raise SearchError("The query is empty.")
+        self.sync()
+        ranked = self.rank(query, max(k, 1), filters or SearchFilters())
+        return [Hit.from_meta(self._metas[i], score) for i, score in ranked[:k]]
+
+    def rank(self, query: str, k: int, filters: SearchFilters, mode: str = "hybrid") -> list[tuple[int, float]]:
+        """Fused (chunk id, score) list; `mode` dense or keyword gives one retriever alone (for eval)."""
+        allowed = None if filters.is_empty() else [i for i, m in self._metas.items() if filters.admits(m)]
+        depth = max(CANDIDATES, k)
+        lists: list[list[tuple[int, float]]] = []
+        if mode in ("hybrid", "dense"):
+            query_vector = self.encoder.embed_batch([query])[0]
+            lists.append(self._vectors.search(query_vector, depth, allowed))
+        if mode in ("hybrid", "keyword"):
+            lists.append(self._keywords.search(query, depth, allowed))
+        if len(lists) == 1:
+            return [(i, s) for i, s in lists[0] if i in self._metas][:k]
+        return reciprocal_rank_fusion(lists)[:k]
+
+    def meta(self, chunk_id: int) -> ChunkMeta | None:
+        self.sync()
+        return self._metas.get(chunk_id)
+
+    def save_cache(self) -> None:
+        """Persist the FAISS index with the revision it reflects, so the next start skips re-reading vectors."""
+        if self.cache_dir is None or self._revision < 0:
+            return
+        self._vectors.save(self.cache_dir / "vectors.faiss")
+        (self.cache_dir / "vectors.json").write_text(json.dumps({"revision": self._revision, "dim": self._vectors.dim}))
+
+    def _load_cache(self, revision: int) -> bool:
+        """Start from the persisted FAISS index when it matches the catalog's revision."""
+        if self.cache_dir is None:
+            return False
+        stamp = self.cache_dir / "vectors.json"
+        try:
+            saved = json.loads(stamp.read_text())
+            if saved.get("revision") != revision or saved.get("dim") != self._vectors.dim:
+                return False
+            vectors = VectorIndex.load(self.cache_dir / "vectors.faiss")
+        except (OSError, ValueError, RuntimeError):
+            return False
+        metas = {meta.chunk_id: meta for meta, _ in self.catalog.chunk_metas()}
+        if vectors.ids() != set(metas):
+            return False
+        self._vectors, self._metas = vectors, metas
+        self._keywords.update({i: m.contextual_text for i, m in metas.items()}, [])
+        self._revision = revision
+        return True
+

