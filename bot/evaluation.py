@@ -16,6 +16,9 @@ from statistics import mean
 
 from index import LearnloopError, SearchFilters, Searcher
 
+from bot.answer import AnswerService
+from bot.models import Answer
+
 MODES = ("dense", "keyword", "hybrid")
 
 
@@ -108,4 +111,61 @@ def retrieval_metrics(searcher: Searcher, questions: list[EvalQuestion], mode: s
         f"coverage@{budget}chars": round(sum(all_b) / len(all_b), 3),
         "passages_in_budget": round(mean(r["budget_passages"] for r in rows), 1),
         "missed": [q.id for q, r in zip([q for q in questions if q.answerable and q.quotes], rows, strict=True) if not r["hit_budget"]],
+    }
+
+
+def citations_valid(answer: Answer, searcher: Searcher) -> bool:
+    """Every [n] has a Citation and every Citation's quote is verbatim in the chunk it names."""
+    numbers = {int(n) for n in re.findall(r"\[(\d{1,3})\]", answer.answer)}
+    by_number = {c.n: c for c in answer.citations}
+    if answer.abstained:
+        return not answer.citations
+    if numbers != set(by_number):
+        return False
+    for citation in answer.citations:
+        meta = searcher.meta(citation.chunk_id)
+        if meta is None or citation.quote not in meta.text:
+            return False
+    return True
+
+
+def answer_metrics(service: AnswerService, searcher: Searcher, questions: list[EvalQuestion]) -> dict:
+    """Citation validity, supported rate, keyword recall, abstention (right and wrong), latency."""
+    answerable = [q for q in questions if q.answerable]
+    unanswerable = [q for q in questions if not q.answerable]
+    valid, supported, recall, abstained_right, abstained_wrong, latencies = [], [], [], [], [], []
+    wrong_ids, unsupported_ids, leaked_ids = [], [], []
+    for q in questions:
+        answer = service.answer(q.question, surface="eval")
+        valid.append(citations_valid(answer, searcher))
+        if not q.answerable:
+            abstained_right.append(answer.abstained)
+            if not answer.abstained:
+                leaked_ids.append(q.id)
+            continue
+        abstained_wrong.append(answer.abstained)
+        if answer.abstained:
+            wrong_ids.append(q.id)
+            continue
+        cited = [match_key(searcher.meta(c.chunk_id).text) for c in answer.citations]
+        ok = any(_found(quote, cited) for quote in q.quotes)
+        supported.append(ok)
+        if not ok:
+            unsupported_ids.append(q.id)
+        if q.keywords:
+            text = answer.answer.lower()
+            recall.append(sum(k.lower() in text for k in q.keywords) / len(q.keywords))
+    return {
+        "questions": len(questions),
+        "citation_validity": round(mean(valid), 3) if valid else None,
+        "answered_rate": round(1 - mean(abstained_wrong), 3) if abstained_wrong else None,
+        "supported_rate": round(mean(supported), 3) if supported else None,
+        "keyword_recall": round(mean(recall), 3) if recall else None,
+        "abstention_on_unanswerable": round(mean(abstained_right), 3) if abstained_right else None,
+        "false_abstention": round(mean(abstained_wrong), 3) if abstained_wrong else None,
+        "falsely_abstained": wrong_ids,
+        "unsupported": unsupported_ids,
+        "answered_unanswerable": leaked_ids,
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
     }

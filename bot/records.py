@@ -1,3 +1,60 @@
-"""The bot's own tables: reflections, feedback and the query log (registered on the shared metadata)."""
+"""The bot's own tables: reflections, feedback and the query log (on the catalog's metadata).
+
+One model family per entity, as in FastAPI's full-stack template: the table class here; the
+API's input and output shapes live beside the routes that use them.
+"""
 
 from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Text
+from sqlmodel import Field, SQLModel
+
+from index.db import utcnow
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class QueryLog(SQLModel, table=True):
+    """Every question asked, how it went and how long it took: the raw material of /gaps and evaluation."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    answered: bool
+    abstained: bool
+    latency_ms: float
+    hits: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    mode: str = Field(default="extractive", max_length=32)
+    surface: str = Field(default="api", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Feedback(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: str = Field(index=True, max_length=32)
+    helpful: bool
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Reflection(SQLModel, table=True):
+    """A person's "what did we learn", with provenance; once published it is a `reflection` document."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    what_happened: str = Field(sa_column=Column(Text, nullable=False))
+    what_we_learned: str = Field(sa_column=Column(Text, nullable=False))
+    what_next: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    author: str = Field(default="", max_length=200)
+    team: str = Field(default="", max_length=200, index=True)
+    place: str = Field(default="", max_length=200, index=True)
+    origin: str = Field(default="api", max_length=16)
+    channel: str = Field(default="", max_length=64)
+    permalink: str = Field(default="", max_length=1000)
+    visibility: str = Field(default="public", max_length=16)
+    status: str = Field(default="published", max_length=16, index=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

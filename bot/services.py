@@ -8,6 +8,9 @@ from functools import cached_property
 from index import Catalog, Searcher, make_engine
 from ingest import Embedder, IngestPipeline, load_embedder
 
+from bot.answer import AnswerService
+from bot.generate import generator_for
+from bot.prompts import Prompts
 from bot.settings import Settings
 
 
@@ -19,6 +22,13 @@ class Services:
     catalog: Catalog
     embedder: Embedder
     searcher: Searcher
+    prompts: Prompts
+
+    @cached_property
+    def answers(self) -> AnswerService:
+        return AnswerService(
+            self.searcher, generator_for(self.settings, self.prompts), self.prompts, self.catalog.engine, self.settings.max_question_chars
+        )
 
     @cached_property
     def pipeline(self) -> IngestPipeline:
@@ -33,4 +43,4 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
     catalog.create()
     model = embedder or load_embedder(settings.embed_model)
     searcher = Searcher(catalog, model, cache_dir=settings.home / "index")
-    return Services(settings=settings, catalog=catalog, embedder=model, searcher=searcher)
+    return Services(settings=settings, catalog=catalog, embedder=model, searcher=searcher, prompts=Prompts.load(settings.prompts_dir))

@@ -79,9 +79,10 @@ class Hit(BaseModel):
     score: float = Field(description="Fused rank score: higher is better; comparable within one search only")
     authors: list[str] = Field(default_factory=list, description="Extension: the document's authors")
     year: int | None = Field(default=None, description="Extension: the document's year, when known")
+    similarity: float | None = Field(default=None, description="Extension: cosine similarity of query and passage")
 
     @classmethod
-    def from_meta(cls, meta: ChunkMeta, score: float) -> Hit:
+    def from_meta(cls, meta: ChunkMeta, score: float, similarity: float | None = None) -> Hit:
         return cls(
             chunk_id=meta.chunk_id,
             document_id=meta.document_id,
@@ -95,6 +96,7 @@ class Hit(BaseModel):
             score=round(score, 6),
             authors=list(meta.authors),
             year=meta.year,
+            similarity=None if similarity is None else round(similarity, 4),
         )
 
 

@@ -87,17 +87,21 @@ class Searcher:
         if not query.strip():
             raise SearchError("The query is empty.")
         self.sync()
-        ranked = self.rank(query, max(k, 1), filters or SearchFilters())
-        return [Hit.from_meta(self._metas[i], score) for i, score in ranked[:k]]
+        query_vector = self.encoder.embed_batch([query])[0]
+        ranked = self.rank(query, max(k, 1), filters or SearchFilters(), query_vector=query_vector)
+        similarities = self._vectors.similarities(query_vector, [i for i, _ in ranked[:k]])
+        return [Hit.from_meta(self._metas[i], score, similarities.get(i)) for i, score in ranked[:k]]
 
-    def rank(self, query: str, k: int, filters: SearchFilters, mode: str = "hybrid") -> list[tuple[int, float]]:
+    def rank(
+        self, query: str, k: int, filters: SearchFilters, mode: str = "hybrid", query_vector: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
         """Fused (chunk id, score) list; `mode` dense or keyword gives one retriever alone (for eval)."""
         allowed = None if filters.is_empty() else [i for i, m in self._metas.items() if filters.admits(m)]
         depth = max(CANDIDATES, k)
         lists: list[list[tuple[int, float]]] = []
         if mode in ("hybrid", "dense"):
-            query_vector = self.encoder.embed_batch([query])[0]
-            lists.append(self._vectors.search(query_vector, depth, allowed))
+            vector = self.encoder.embed_batch([query])[0] if query_vector is None else query_vector
+            lists.append(self._vectors.search(vector, depth, allowed))
         if mode in ("hybrid", "keyword"):
             lists.append(self._keywords.search(query, depth, allowed))
         if len(lists) == 1:

@@ -43,6 +43,14 @@ class VectorIndex:
         scores, ids = self._index.search(vector, min(k, self._index.ntotal), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
 
+    def similarities(self, query: np.ndarray, ids: list[int]) -> dict[int, float]:
+        """Cosine of the query with each stored vector in `ids` (for support checks on chosen hits)."""
+        if not ids:
+            return {}
+        stored = np.vstack([self._index.reconstruct(int(i)) for i in ids])
+        scores = stored @ np.asarray(query, dtype=np.float32).reshape(-1)
+        return {int(i): float(s) for i, s in zip(ids, scores, strict=True)}
+
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")

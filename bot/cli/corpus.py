@@ -10,7 +10,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from bot.cli.common import console, fails_cleanly, print_json, services_from
-from bot.evaluation import MODES, load_questions, retrieval_metrics
+from bot.evaluation import MODES, answer_metrics, load_questions, retrieval_metrics
 from index import SearchFilters
 
 
@@ -72,14 +72,17 @@ def evaluate(
     k: int = typer.Option(5, "-k", min=1, max=50),
     budget: int = typer.Option(5000, help="Context budget in characters."),
     modes: str = typer.Option(",".join(MODES), help="Retrievers to compare: dense, keyword, hybrid."),
+    answers: bool = typer.Option(True, "--answers/--no-answers", help="Also answer every question and score the answers."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics object as JSON."),
 ) -> None:
-    """Retrieval metrics per retriever on a question file."""
+    """Retrieval metrics per retriever, and answer metrics, on a question file."""
     with fails_cleanly():
         questions = load_questions(file)
         services = services_from(ctx)
         services.searcher.sync()
         metrics = {"retrieval": {mode: retrieval_metrics(services.searcher, questions, mode, k, budget) for mode in modes.split(",")}}
+        if answers:
+            metrics["answers"] = answer_metrics(services.answers, services.searcher, questions)
     if as_json:
         print_json(metrics)
         return
@@ -92,3 +95,5 @@ def evaluate(
         table.add_row(mode, *[str(row.get(n, "")) for n in names])
     console.print(table)
     console.print(json.dumps({m: r.get("missed") for m, r in metrics["retrieval"].items()}))
+    if "answers" in metrics:
+        console.print(json.dumps(metrics["answers"], indent=2))

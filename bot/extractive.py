@@ -1,0 +1,117 @@
+"""The offline answer: pick the sentences of the best passages that answer the question, with [n] markers.
+
+Sentences are scored by how many of the question's content terms they carry (rarer terms count
+more) plus a prior for the passage's rank; each source contributes at most two, the best
+source of each document is represented, a sentence that introduces a list brings the list,
+and the chosen sentences are grouped by document, in their original order, under who said them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from index import Hit
+
+from bot.attribution import attribution
+from bot.lexical import content_terms, satisfies_type, terms
+from ingest.chunk import split_sentences
+
+MAX_SENTENCES = 5
+PER_SOURCE = 2
+LIST_ITEMS = 8
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence or list item of source `n`, at [start, end) of that source's text."""
+
+    n: int
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+def units_of(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of a passage, block by block (blocks are separated by blank lines)."""
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for block in text.split("\n\n"):
+        spans.extend((offset + s, offset + e) for s, e in split_sentences(block))
+        offset += len(block) + 2
+    return spans
+
+
+def score_units(question: str, hits: list[Hit], answer_type: str | None) -> list[Unit]:
+    wanted = content_terms(question)
+    candidates: list[tuple[int, int, int, str, set[str]]] = []
+    for n, hit in enumerate(hits, start=1):
+        for start, end in units_of(hit.text):
+            candidates.append((n, start, end, hit.text[start:end], terms(hit.text[start:end])))
+    frequency: dict[str, int] = {}
+    for *_, found in candidates:
+        for term in found & wanted:
+            frequency[term] = frequency.get(term, 0) + 1
+    units = []
+    for n, start, end, text, found in candidates:
+        matched = found & wanted
+        if not matched or not satisfies_type(text, answer_type):
+            continue
+        weight = sum(math.log(1 + len(candidates) / frequency[t]) for t in matched)
+        length_penalty = 1.0 if len(found) >= 4 else 0.6  # fragments such as slide titles say little
+        units.append(Unit(n, start, end, text, weight * length_penalty + 1.5 / n))
+    return units
+
+
+def select(units: list[Unit], hits: list[Hit]) -> list[Unit]:
+    """Best units under the per-source cap, making sure each cited document's best unit is in."""
+    chosen: list[Unit] = []
+    per_source: dict[int, int] = {}
+    ranked = sorted(units, key=lambda u: -u.score)
+    best_per_document: dict[int, Unit] = {}
+    for unit in ranked:
+        best_per_document.setdefault(hits[unit.n - 1].document_id, unit)
+    top_score = ranked[0].score if ranked else 0.0
+    for unit in list(best_per_document.values())[:3] + ranked:
+        if len(chosen) >= MAX_SENTENCES or unit.score < 0.35 * top_score:
+            continue
+        if unit in chosen or per_source.get(unit.n, 0) >= PER_SOURCE:
+            continue
+        chosen.append(unit)
+        per_source[unit.n] = per_source.get(unit.n, 0) + 1
+    return chosen
+
+
+def with_list(unit: Unit, hit: Hit) -> Unit:
+    """A unit that introduces a list (ends with ':') grows to cover the list's items."""
+    if not unit.text.rstrip().endswith(":"):
+        return unit
+    end = unit.end
+    blocks = hit.text[unit.end :].split("\n\n")
+    position = unit.end
+    for block in blocks[1 : LIST_ITEMS + 1]:
+        position = hit.text.find(block, position)
+        if not block.strip() or len(block.split()) > 45:
+            break
+        end = position + len(block)
+    return Unit(unit.n, unit.start, end, hit.text[unit.start : end], unit.score)
+
+
+def compose(question: str, hits: list[Hit], answer_type: str | None) -> str:
+    """The extractive answer text with [n] markers (n indexes `hits`), or '' when nothing fits."""
+    chosen = [with_list(u, hits[u.n - 1]) for u in select(score_units(question, hits, answer_type), hits)]
+    if not chosen:
+        return ""
+    order: list[int] = []
+    for unit in sorted(chosen, key=lambda u: -u.score):
+        document = hits[unit.n - 1].document_id
+        if document not in order:
+            order.append(document)
+    paragraphs = []
+    for document in order:
+        mine = sorted((u for u in chosen if hits[u.n - 1].document_id == document), key=lambda u: (u.n, u.start))
+        rendered = [f"{u.text.strip().replace(chr(10) * 2, chr(10) + '- ')} [{u.n}]" for u in mine]
+        body = ("\n" if any("\n" in r for r in rendered) else " ").join(rendered)
+        paragraphs.append(f"{attribution(hits[mine[0].n - 1])}: {body}")
+    return "\n\n".join(paragraphs)

@@ -1,0 +1,100 @@
+"""Answer generators: one protocol, two implementations, looked up by name.
+
+`extractive` (default, offline) picks sentences from the sources; `openai` calls any
+OpenAI-compatible chat endpoint (Ollama, vLLM, llama.cpp server, hosted APIs). Both return a
+draft with [n] markers that the citation checker then verifies the same way.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+
+from index import Hit
+
+from bot.attribution import attribution
+from bot.extractive import compose
+from bot.models import Turn
+from bot.prompts import ABSTAIN_MARKER, Prompts
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Draft:
+    text: str
+    abstained: bool
+    mode: str
+
+
+class GenerationFailed(Exception):
+    """The generator could not produce a draft (timeout, HTTP error, malformed reply)."""
+
+
+class AnswerGenerator(Protocol):
+    name: str
+
+    def generate(self, question: str, sources: list[Hit], history: list[Turn], answer_type: str | None) -> Draft: ...
+
+
+class ExtractiveGenerator:
+    name = "extractive"
+
+    def generate(self, question: str, sources: list[Hit], history: list[Turn], answer_type: str | None) -> Draft:
+        text = compose(question, sources, answer_type)
+        return Draft(text=text, abstained=not text, mode=self.name)
+
+
+class OpenAICompatibleGenerator:
+    """Chat completions over HTTP; sources are numbered and fenced as data, never as instructions."""
+
+    name = "openai"
+
+    def __init__(self, base_url: str, model: str, api_key: str, timeout: float, prompts: Prompts, transport: httpx.BaseTransport | None = None) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.model = model
+        self.prompts = prompts
+        self._client = httpx.Client(base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout, transport=transport)
+
+    def messages(self, question: str, sources: list[Hit], history: list[Turn]) -> list[dict[str, str]]:
+        fenced = "\n\n".join(
+            f'<source n="{n}" from="{html.escape(attribution(hit))}">\n{html.escape(hit.text, quote=False)}\n</source>'
+            for n, hit in enumerate(sources, start=1)
+        )
+        earlier = "\n".join(f"{turn.role}: {turn.text}" for turn in history[-6:]) or "(none)"
+        return [
+            {"role": "system", "content": self.prompts.answer_system.format(abstain_marker=ABSTAIN_MARKER)},
+            {"role": "user", "content": self.prompts.answer_user.format(sources=fenced, history=earlier, question=question)},
+        ]
+
+    def generate(self, question: str, sources: list[Hit], history: list[Turn], answer_type: str | None) -> Draft:
+        payload = {"model": self.model, "messages": self.messages(question, sources, history), "temperature": 0}
+        try:
+            response = self._client.post("chat/completions", json=payload)
+            response.raise_for_status()
+            text = response.json()["choices"][0]["message"]["content"]
+        except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as error:
+            raise GenerationFailed(f"{type(error).__name__}: {error}") from error
+        if not isinstance(text, str):
+            raise GenerationFailed("the reply has no text content")
+        text = text.strip()
+        return Draft(text=text, abstained=ABSTAIN_MARKER in text or not text, mode=self.name)
+
+
+GENERATORS: dict[str, Callable[[Settings, Prompts], AnswerGenerator]] = {
+    "extractive": lambda settings, prompts: ExtractiveGenerator(),
+    "openai": lambda settings, prompts: OpenAICompatibleGenerator(
+        settings.llm_base_url, settings.llm_model, settings.llm_api_key.get_secret_value(), settings.llm_timeout, prompts
+    ),
+}
+
+
+def generator_for(settings: Settings, prompts: Prompts) -> AnswerGenerator:
+    """The LLM generator when an LLM is configured, else the extractive one."""
+    return GENERATORS["openai" if settings.llm_enabled else "extractive"](settings, prompts)

@@ -1,0 +1,49 @@
+"""Word-level helpers shared by answer composition, support gating and the citation check."""
+
+from __future__ import annotations
+
+import re
+
+from index.keyword import tokenize
+
+# Words that say what kind of answer is wanted, not what it is about: they must not count as support.
+QUESTION_NOISE = set(
+    tokenize(
+        [
+            "what which who whom whose how why when where does do did say says said mean means meaning "
+            "according report reports document documents notes handbook quick one tell explain describe "
+            "idea bit bits use used thing things think way ways kind should would could can give example"
+        ]
+    )[0]
+)
+
+_QUANTITY = re.compile(r"\b(how (much|many)|what (percentage|proportion|amount|number)|budget|cost of|threshold)\b", re.I)
+_YEAR = re.compile(r"\b(what year|which year|when (was|were|did))\b", re.I)
+_HAS_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion)\b", re.I)
+_HAS_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def content_terms(text: str) -> set[str]:
+    """Stemmed, stop-word-free terms of `text`, minus question words."""
+    return set(tokenize([text])[0]) - QUESTION_NOISE
+
+
+def terms(text: str) -> set[str]:
+    return set(tokenize([text])[0])
+
+
+def expected_answer_type(question: str) -> str | None:
+    """'year' or 'quantity' when the question asks for one, else None."""
+    if _YEAR.search(question):
+        return "year"
+    if _QUANTITY.search(question):
+        return "quantity"
+    return None
+
+
+def satisfies_type(text: str, answer_type: str | None) -> bool:
+    if answer_type == "year":
+        return bool(_HAS_YEAR.search(text))
+    if answer_type == "quantity":
+        return bool(_HAS_NUMBER.search(text))
+    return True
