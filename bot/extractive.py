@@ -56,7 +56,7 @@ def score_units(question: str, hits: list[Hit], answer_type: str | None) -> list
     units = []
     for n, start, end, text, found in candidates:
         matched = found & wanted
-        if not matched or not satisfies_type(text, answer_type):
+        if not matched or not satisfies_type(text, answer_type) or "http" in text:  # references rarely answer
             continue
         weight = sum(math.log(1 + len(candidates) / frequency[t]) for t in matched)
         length_penalty = 1.0 if len(found) >= 4 else 0.6  # fragments such as slide titles say little

@@ -51,13 +51,18 @@ def load_file(path: Path, data: bytes) -> LoadedFile:
 
 
 def decode_bytes(data: bytes) -> str:
-    """UTF-8 (with or without BOM) when valid, else the most likely encoding, never a crash."""
+    """UTF-8 (with or without BOM) when valid, else the likeliest encoding, never a crash.
+
+    Among charset-normalizer's plausible candidates Windows-1252 wins, since that is what legacy
+    files in a UK public-sector corpus are; short texts are otherwise ambiguous (cp1250 vs cp1252).
+    """
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        best = from_bytes(data).best()
-        if best is not None:
-            return str(best)
+        matches = from_bytes(data)
+        preferred = next((m for m in matches if m.encoding == "cp1252"), None) or matches.best()
+        if preferred is not None:
+            return str(preferred)
         return data.decode("cp1252", errors="replace")
 
 

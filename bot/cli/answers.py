@@ -1,0 +1,42 @@
+"""Answer commands: ask and serve."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli.common import console, fails_cleanly, print_json, services_from
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(ask)
+    app.command()(serve)
+
+
+def ask(
+    ctx: typer.Context,
+    question: str = typer.Argument(..., help="A practice question."),
+    as_json: bool = typer.Option(False, "--json", help="Print the Answer as JSON."),
+) -> None:
+    """Answer a question from the corpus, with citations (or say plainly that it cannot)."""
+    with fails_cleanly():
+        answer = services_from(ctx).answers.answer(question, surface="cli")
+    if as_json:
+        print_json(answer.model_dump(mode="json"))
+        return
+    console.print(answer.answer)
+    for citation in answer.citations:
+        page = f", p. {citation.page_start}" if citation.page_start else ""
+        console.print(f"[dim][{citation.n}] {citation.title}, {citation.section}{page}: \"{citation.quote[:200]}\"[/dim]")
+
+
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", help="Interface to bind; keep 127.0.0.1 unless API keys are set."),
+    port: int = typer.Option(8000, min=1, max=65535),
+) -> None:
+    """Serve the HTTP API (and the Slack app when Slack settings are present)."""
+    import uvicorn
+
+    from bot.http.app import create_app
+
+    uvicorn.run(create_app(ctx.obj), host=host, port=port, log_level="info")

@@ -1,0 +1,68 @@
+"""Knowledge gaps: questions the assistant abstained on or whose answer was marked unhelpful,
+grouped when they ask the same thing (embedding similarity), newest first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from ingest import Embedder
+
+from bot.records import Feedback, QueryLog
+
+SAME_QUESTION = 0.85
+
+
+@dataclass
+class GapGroup:
+    question: str
+    count: int
+    last_asked: datetime
+    reasons: set[str] = field(default_factory=set)
+    question_ids: list[str] = field(default_factory=list)
+
+
+class GapFinder:
+    def __init__(self, engine: Engine, embedder: Embedder, limit: int = 500) -> None:
+        self.engine = engine
+        self.embedder = embedder
+        self.limit = limit
+
+    def _open_questions(self) -> list[tuple[QueryLog, str]]:
+        with Session(self.engine) as session:
+            abstained = session.exec(
+                select(QueryLog).where(col(QueryLog.abstained)).order_by(col(QueryLog.created_at).desc()).limit(self.limit)
+            ).all()
+            unhelpful = session.exec(
+                select(QueryLog)
+                .join(Feedback, col(Feedback.question_id) == QueryLog.id)
+                .where(col(Feedback.helpful).is_(False))
+                .order_by(col(QueryLog.created_at).desc())
+                .limit(self.limit)
+            ).all()
+        rows = [(q, "abstained") for q in abstained] + [(q, "unhelpful") for q in unhelpful]
+        return sorted(rows, key=lambda row: row[0].created_at, reverse=True)
+
+    def gaps(self) -> list[GapGroup]:
+        rows = self._open_questions()
+        if not rows:
+            return []
+        vectors = self.embedder.embed_batch([row[0].question for row in rows])
+        groups: list[GapGroup] = []
+        centres: list[np.ndarray] = []
+        for (entry, reason), vector in zip(rows, vectors, strict=True):
+            match = next((i for i, c in enumerate(centres) if float(c @ vector) >= SAME_QUESTION), None)
+            if match is None:
+                groups.append(GapGroup(entry.question, 0, entry.created_at))
+                centres.append(vector)
+                match = len(groups) - 1
+            group = groups[match]
+            if entry.id not in group.question_ids:
+                group.count += 1
+                group.question_ids.append(entry.id)
+            group.reasons.add(reason)
+        return groups

@@ -1,0 +1,59 @@
+"""The FastAPI app factory: settings in, app out; services are built in the lifespan, not at import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from index import InputRejected, LearnloopError, SearchError
+
+from bot.http.limits import BodySizeLimit
+from bot.http.routes import ask, documents, feedback, health, search
+from bot.services import Services, build_services
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    """An app for `settings`; pass `services` to share already-loaded models and indexes (tests, bench)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ready = services or build_services(settings)
+        ready.searcher.sync()  # load indexes now, not on the first question
+        ready.embedder.embed_batch(["warm-up"])
+        app.state.services = ready
+        yield
+
+    app = FastAPI(
+        title="Learnloop",
+        version="0.1.0",
+        summary="Cited answers and precedent search over public-service reform reports and learning logs.",
+        lifespan=lifespan,
+    )
+    app.state.api_scopes = settings.api_key_scopes()
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    for module in (health, ask, search, documents, feedback):
+        app.include_router(module.router)
+    _add_error_handlers(app)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(InputRejected)
+    async def rejected(_: Request, error: InputRejected) -> JSONResponse:
+        detail = [{"loc": ["body", error.field], "msg": str(error), "type": "value_error"}] if error.field else str(error)
+        return JSONResponse(status_code=422, content={"detail": detail})
+
+    @app.exception_handler(SearchError)
+    async def search_error(_: Request, error: SearchError) -> JSONResponse:
+        return JSONResponse(status_code=400, content={"detail": str(error)})
+
+    @app.exception_handler(LearnloopError)
+    async def learnloop_error(_: Request, error: LearnloopError) -> JSONResponse:
+        return JSONResponse(status_code=400, content={"detail": str(error)})

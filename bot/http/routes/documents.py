@@ -1,0 +1,40 @@
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from index import Hit
+
+from bot.http.deps import ReadAccess, ServicesDep
+from bot.http.schemas import DocumentPublic, SourceType
+
+router = APIRouter(tags=["catalog"], dependencies=[ReadAccess])
+
+
+@router.get("/documents", response_model=list[DocumentPublic])
+def list_documents(
+    services: ServicesDep,
+    source_type: SourceType | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[DocumentPublic]:
+    """The catalog: every document with its metadata."""
+    return [DocumentPublic.model_validate(d, from_attributes=True) for d in services.catalog.list_documents(source_type, limit, offset)]
+
+
+@router.get("/documents/{document_id}", response_model=DocumentPublic)
+def get_document(document_id: int, services: ServicesDep) -> DocumentPublic:
+    document = services.catalog.get_document(document_id)
+    if document is None:
+        raise HTTPException(404, f"No document with id {document_id}.")
+    public = DocumentPublic.model_validate(document, from_attributes=True)
+    public.chunks = services.catalog.chunk_count(document_id)
+    return public
+
+
+@router.get("/chunks/{chunk_id}", response_model=Hit)
+def get_chunk(chunk_id: int, services: ServicesDep) -> Hit:
+    """A chunk's whole text and place, so a reader can open any citation."""
+    meta = services.catalog.get_chunk(chunk_id)
+    if meta is None:
+        raise HTTPException(404, f"No chunk with id {chunk_id}.")
+    return Hit.from_meta(meta, score=1.0)

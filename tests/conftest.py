@@ -1,0 +1,110 @@
+"""Shared fixtures: a fake embedder registered like the real ones, a corpus copy, and one real ingest per session."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+import uvicorn
+
+from bot.services import Services, build_services
+from bot.settings import Settings
+from ingest import Embedder, load_embedder, register_embedder
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+class FakeEmbedder(Embedder):
+    """Hashed bag of words: deterministic, instant, and similar texts get similar vectors."""
+
+    name = "fake"
+    dim = 64
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.texts = 0
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        self.texts += len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+            out[row] /= max(np.linalg.norm(out[row]), 1e-9)
+        return out
+
+
+register_embedder("fake", lambda spec: FakeEmbedder())
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A private copy of the bundled corpus."""
+    target = tmp_path / "corpus"
+    shutil.copytree(REPO / "corpus", target)
+    return target
+
+
+def make_settings(home: Path, corpus: Path, **overrides: object) -> Settings:
+    return Settings(home=home, corpus=corpus, **overrides)
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> Embedder:
+    return load_embedder("all-MiniLM-L6-v2")
+
+
+@pytest.fixture(scope="session")
+def ingested(tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder) -> Services:
+    """The bundled corpus ingested once with the real model (SQLite); tests must not modify it."""
+    root = tmp_path_factory.mktemp("ingested")
+    shutil.copytree(REPO / "corpus", root / "corpus")
+    services = build_services(make_settings(root / "var", root / "corpus"), embedder=real_embedder)
+    report = services.pipeline.run()
+    assert report.failed == [] and report.documents == 5
+    services.searcher.sync()
+    return services
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """A real uvicorn server on loopback in a background thread."""
+
+    def __init__(self, app: object) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def live_server() -> Iterator[type[LiveServer]]:
+    yield LiveServer
