@@ -21,7 +21,7 @@ from bot.citations import check
 from bot.extractive import units_of
 from bot.generate import AnswerGenerator, ExtractiveGenerator, GenerationFailed
 from bot.lexical import content_terms, expected_answer_type, satisfies_type, terms
-from bot.models import Answer, Turn
+from bot.models import Answer, Turn, with_context
 from bot.prompts import Prompts
 from bot.records import QueryLog, new_id
 
@@ -93,9 +93,10 @@ class AnswerService:
         started = time.perf_counter()
         question = self.validate(question)
         history = history or []
-        hits = self.searcher.search(retrieval_query(question, history), k or self.k, filters or SearchFilters())
+        focus = with_context(question, history)
+        hits = self.searcher.search(focus, k or self.k, filters or SearchFilters())
         answer_type = expected_answer_type(question)
-        answer = self._compose(question, hits, history, answer_type) if self.gate.supports(question, hits, answer_type) else None
+        answer = self._compose(question, hits, history, answer_type) if self.gate.supports(focus, hits, answer_type) else None
         if answer is None:
             answer = Answer(answer=self.prompts.abstain, citations=[], abstained=True, question_id=new_id(), mode=self.generator.name)
         self._log(question, answer, hits, started, surface)
@@ -142,8 +143,3 @@ class AnswerService:
             session.add(entry)
             session.commit()
 
-
-def retrieval_query(question: str, history: list[Turn]) -> str:
-    """A follow-up is searched together with the user's previous question, so 'that' has a referent."""
-    earlier = [turn.text for turn in history if turn.role == "user"][-1:]
-    return " ".join([question, *earlier])

@@ -19,7 +19,7 @@ from index import Hit
 
 from bot.attribution import attribution
 from bot.extractive import compose
-from bot.models import Turn
+from bot.models import Turn, with_context
 from bot.prompts import ABSTAIN_MARKER, Prompts
 from bot.settings import Settings
 
@@ -47,7 +47,7 @@ class ExtractiveGenerator:
     name = "extractive"
 
     def generate(self, question: str, sources: list[Hit], history: list[Turn], answer_type: str | None) -> Draft:
-        text = compose(question, sources, answer_type)
+        text = compose(with_context(question, history), sources, answer_type)
         return Draft(text=text, abstained=not text, mode=self.name)
 
 

@@ -12,7 +12,8 @@ QUESTION_NOISE = set(
         [
             "what which who whom whose how why when where does do did say says said mean means meaning "
             "according report reports document documents notes handbook quick one tell explain describe "
-            "idea bit bits use used thing things think way ways kind should would could can give example"
+            "idea bit bits use used thing things think way ways kind should would could can give example "
+            "about he she they them we us our you your it its there"
         ]
     )[0]
 )

@@ -14,6 +14,12 @@ class Turn(BaseModel):
     text: str = Field(max_length=4000)
 
 
+def with_context(question: str, history: list[Turn]) -> str:
+    """A follow-up together with the user's previous question, so 'that' and 'he' have a referent."""
+    earlier = [turn.text for turn in history if turn.role == "user"][-1:]
+    return " ".join([question, *earlier])
+
+
 class Citation(BaseModel):
     n: int
     chunk_id: int

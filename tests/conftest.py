@@ -27,7 +27,7 @@ class FakeEmbedder(Embedder):
     """Hashed bag of words: deterministic, instant, and similar texts get similar vectors."""
 
     name = "fake"
-    dim = 64
+    dim = 384
 
     def __init__(self) -> None:
         self.calls = 0

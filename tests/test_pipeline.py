@@ -1,0 +1,93 @@
+"""Incremental, idempotent ingestion: unchanged files are skipped, changed ones replaced, deleted ones gone."""
+
+import json
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from bot.cli.main import app
+from bot.services import build_services
+from index import SearchFilters
+
+from tests.conftest import FIXTURES, FakeEmbedder, make_settings
+
+
+def _services(tmp_path: Path, corpus: Path):
+    embedder = FakeEmbedder()
+    return build_services(make_settings(tmp_path / "var", corpus), embedder=embedder), embedder
+
+
+def test_reingest_with_nothing_changed_embeds_nothing(tmp_path: Path, corpus: Path) -> None:
+    services, embedder = _services(tmp_path, corpus)
+    first = services.pipeline.run()
+    assert first.documents == 5 and first.failed == [] and first.embedded == first.chunks > 100
+    texts_embedded = embedder.texts
+    second = services.pipeline.run()
+    assert (second.documents, second.chunks, second.skipped, second.embedded) == (0, 0, 5, 0)
+    assert embedder.texts == texts_embedded
+
+
+def test_changed_file_replaces_its_chunks_and_only_new_passages_are_embedded(tmp_path: Path, corpus: Path) -> None:
+    services, embedder = _services(tmp_path, corpus)
+    services.pipeline.run()
+    report_path = corpus / "reports" / "behaving-like-a-system-collaborate-2015.txt"
+    report_path.write_text(report_path.read_text() + "\n\nZebra crossings are a new precondition added in this test.\n")
+    report = services.pipeline.run()
+    assert report.documents == 1 and report.skipped == 4
+    assert 1 <= report.embedded <= 3, "only the changed tail is embedded again"
+    hits = services.searcher.search("zebra crossings", 3)
+    assert any("Zebra crossings" in hit.text for hit in hits)
+
+
+def test_deleted_file_leaves_the_catalog_and_the_index(tmp_path: Path, corpus: Path) -> None:
+    services, _ = _services(tmp_path, corpus)
+    services.pipeline.run()
+    (corpus / "reports" / "revolution-will-be-improvised-vize.txt").unlink()
+    report = services.pipeline.run()
+    assert report.removed == 1
+    assert services.catalog.counts()[0] == 4
+    hits = services.searcher.search("throwing a pebble in a pool", 10)
+    assert all("Revolution" not in h.title for h in hits)
+
+
+def test_bad_files_are_reported_and_the_rest_ingested(tmp_path: Path, corpus: Path) -> None:
+    for name in ("libreoffice-writer-password.pdf", "empty.pdf", "invalid.pdf", "linn.pdf", "multicolumn.pdf"):
+        shutil.copy(FIXTURES / "pdfs" / name, corpus / "reports" / name)
+    services, _ = _services(tmp_path, corpus)
+    report = services.pipeline.run()
+    failed = {Path(f["path"]).name: f["error"] for f in report.failed}
+    assert set(failed) == {"libreoffice-writer-password.pdf", "empty.pdf", "invalid.pdf", "linn.pdf"}
+    assert "password" in failed["libreoffice-writer-password.pdf"] and "OCR" in failed["linn.pdf"]
+    assert report.documents == 6
+    pdf_hits = services.searcher.search("Lorem ipsum dolor", 3, SearchFilters(source_type="report"))
+    assert pdf_hits[0].source.endswith("multicolumn.pdf") and pdf_hits[0].page_start >= 1
+
+
+def test_learning_logs_are_ingested_with_front_matter(tmp_path: Path, corpus: Path) -> None:
+    (corpus / "learning-logs" / "2026-11-ward-huddles.md").write_text(
+        "---\ntitle: Ward huddles with the voluntary sector\ndate: 2026-11-02\nteam: Adults\nplace: Devon\n"
+        "author: Sam Example\ntags: [Relationships, huddles]\n---\n\n## What happened\n\nWe held weekly huddles with "
+        "three voluntary groups on the ward.\n\n## What we learned\n\nHuddles built trust faster than any contract clause.\n"
+    )
+    services, _ = _services(tmp_path, corpus)
+    services.pipeline.run()
+    hits = services.searcher.search("huddles trust voluntary groups", 3, SearchFilters(source_type="learning_log"))
+    assert hits and hits[0].title == "Ward huddles with the voluntary sector"
+    assert hits[0].year == 2026 and hits[0].authors == ["Sam Example"]
+    assert services.searcher.search("huddles", 3, SearchFilters(tag="relationships"))
+
+
+def test_cli_ingest_prints_the_contract_summary(tmp_path: Path, corpus: Path) -> None:
+    shutil.copy(FIXTURES / "pdfs" / "invalid.pdf", corpus / "reports" / "invalid.pdf")
+    env = {"LEARNLOOP_HOME": str(tmp_path / "var"), "LEARNLOOP_CORPUS": str(corpus), "LEARNLOOP_EMBED_MODEL": "fake"}
+    result = CliRunner().invoke(app, ["ingest", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert set(summary) >= {"documents", "chunks", "skipped", "failed"}
+    assert summary["documents"] == 5 and summary["failed"][0]["path"].endswith("invalid.pdf")
+    again = json.loads(CliRunner().invoke(app, ["ingest", "--json"], env=env).stdout)
+    assert again["skipped"] == 5 and again["embedded"] == 0
+    search = CliRunner().invoke(app, ["search", "salami slicing", "--json", "-k", "2"], env=env)
+    hits = json.loads(search.stdout)["hits"]
+    assert len(hits) == 2 and {"chunk_id", "title", "section", "page_start", "score"} <= set(hits[0])
