@@ -13,7 +13,7 @@ QUESTION_NOISE = set(
             "what which who whom whose how why when where does do did say says said mean means meaning "
             "according report reports document documents notes handbook quick one tell explain describe "
             "idea bit bits use used thing things think way ways kind should would could can give example "
-            "about he she they them we us our you your it its there"
+            "about he she they them we us our you your it its there from come comes stand stands up"
         ]
     )[0]
 )
