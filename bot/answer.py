@@ -45,8 +45,8 @@ class SupportGate:
             return False
         best_similarity = max((h.similarity or 0.0) for h in hits[:5])
         coverage = max(len(wanted & terms(f"{h.title} {h.section} {h.text}")) / len(wanted) for h in hits[:5])
-        if best_similarity < self.min_similarity:
-            return False
+        if best_similarity < self.min_similarity and coverage < 1.0:
+            return False  # far in meaning, unless one passage holds every content word (names, acronyms)
         if coverage < self.min_term_coverage and best_similarity < self.strong_similarity:
             return False
         if answer_type:
