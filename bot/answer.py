@@ -102,6 +102,11 @@ class AnswerService:
         self._log(question, answer, hits, started, surface)
         return answer
 
+    def can_answer(self, question: str) -> bool:
+        """Whether the corpus now supports an answer (the gate alone; nothing is logged)."""
+        hits = self.searcher.search(question, self.k)
+        return self.gate.supports(question, hits, expected_answer_type(question))
+
     def validate(self, question: str) -> str:
         text = " ".join(question.split())
         if not text:

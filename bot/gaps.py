@@ -1,8 +1,13 @@
 """Knowledge gaps: questions the assistant abstained on or whose answer was marked unhelpful,
-grouped when they ask the same thing (embedding similarity), newest first."""
+grouped when they ask the same thing (embedding similarity), newest first.
+
+A gap closes when the corpus can now answer it: after each new reflection or ingest the open
+questions are searched again and, where the support gate now passes, marked resolved.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -13,6 +18,7 @@ from sqlmodel import Session, col, select
 from ingest import Embedder
 
 from bot.records import Feedback, QueryLog
+from index.db import utcnow
 
 SAME_QUESTION = 0.85
 
@@ -35,7 +41,10 @@ class GapFinder:
     def _open_questions(self) -> list[tuple[QueryLog, str]]:
         with Session(self.engine) as session:
             abstained = session.exec(
-                select(QueryLog).where(col(QueryLog.abstained)).order_by(col(QueryLog.created_at).desc()).limit(self.limit)
+                select(QueryLog)
+                .where(col(QueryLog.abstained), col(QueryLog.resolved_at).is_(None))
+                .order_by(col(QueryLog.created_at).desc())
+                .limit(self.limit)
             ).all()
             unhelpful = session.exec(
                 select(QueryLog)
@@ -66,3 +75,18 @@ class GapFinder:
                 group.question_ids.append(entry.id)
             group.reasons.add(reason)
         return groups
+
+    def recheck(self, can_answer: Callable[[str], bool]) -> int:
+        """Close abstained gaps the corpus can now answer; returns how many questions were resolved."""
+        resolved: list[str] = []
+        for group in self.gaps():
+            if "abstained" in group.reasons and can_answer(group.question):
+                resolved.extend(group.question_ids)
+        if resolved:
+            with Session(self.engine) as session:
+                for entry in session.exec(select(QueryLog).where(col(QueryLog.id).in_(resolved))):
+                    if entry.abstained:
+                        entry.resolved_at = utcnow()
+                        session.add(entry)
+                session.commit()
+        return len(resolved)

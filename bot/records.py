@@ -31,6 +31,7 @@ class QueryLog(SQLModel, table=True):
     mode: str = Field(default="extractive", max_length=32)
     surface: str = Field(default="api", max_length=16)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+    resolved_at: datetime | None = Field(default=None, description="When the corpus could answer it after all (the gap closed)")
 
 
 class Feedback(SQLModel, table=True):

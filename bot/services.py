@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 
 from index import Catalog, Searcher, make_engine
 from ingest import Embedder, IngestPipeline, load_embedder
+from ingest.pipeline import LEARNING_LOG_DIR
 
 from bot.answer import AnswerService
+from bot.gaps import GapFinder
+from bot.reflections import ReflectionService
 from bot.generate import generator_for
 from bot.prompts import Prompts
 from bot.settings import Settings
@@ -29,6 +33,29 @@ class Services:
         return AnswerService(
             self.searcher, generator_for(self.settings, self.prompts), self.prompts, self.catalog.engine, self.settings.max_question_chars
         )
+
+    @cached_property
+    def gaps(self) -> GapFinder:
+        return GapFinder(self.catalog.engine, self.embedder)
+
+    @cached_property
+    def reflections(self) -> ReflectionService:
+        return ReflectionService(
+            self.catalog.engine,
+            self.catalog,
+            self.searcher,
+            self.embedder,
+            review=self.settings.review,
+            export_dir=self.settings.corpus / LEARNING_LOG_DIR,
+            on_published=self.recheck_gaps_later,
+        )
+
+    def recheck_gaps_later(self) -> None:
+        """Re-check open gaps in the background so publishing stays fast."""
+        threading.Thread(target=self.recheck_gaps, name="gap-recheck", daemon=True).start()
+
+    def recheck_gaps(self) -> int:
+        return self.gaps.recheck(self.answers.can_answer)
 
     @cached_property
     def pipeline(self) -> IngestPipeline:

@@ -98,6 +98,12 @@ class Catalog:
             session.commit()
             return True
 
+    def document_ids(self, sources: list[str]) -> dict[str, int]:
+        """Source -> document id for the given sources that are stored."""
+        with Session(self.engine) as session:
+            rows = session.exec(select(Document.source, Document.id).where(col(Document.source).in_(sources)))
+            return dict(rows.all())
+
     def chunk_ids(self) -> set[int]:
         with Session(self.engine) as session:
             return set(session.exec(select(Chunk.id)).all())

@@ -36,6 +36,8 @@ def ingest(
                 report = services.pipeline.run(paths or [], progress=lambda done, total: progress.update(task, completed=done, total=total))
         services.searcher.sync()
         services.searcher.save_cache()
+        if report.documents or report.removed:
+            services.recheck_gaps()
     if as_json:
         print_json(report.as_dict())
         return

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from bot.cli import answers, corpus
+from bot.cli import answers, corpus, learning
 from bot.settings import Settings
 
 app = typer.Typer(help="Learnloop: cited answers from reports and learning logs, and a learning loop.", no_args_is_help=True)
@@ -21,3 +21,4 @@ def main(ctx: typer.Context, verbose: bool = typer.Option(False, "--verbose", "-
 
 corpus.register(app)
 answers.register(app)
+learning.register(app)

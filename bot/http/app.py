@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from index import InputRejected, LearnloopError, SearchError
 
 from bot.http.limits import BodySizeLimit
-from bot.http.routes import ask, documents, feedback, health, search
+from bot.http.routes import ask, documents, feedback, health, reflections, search
 from bot.services import Services, build_services
 from bot.settings import Settings
 
@@ -38,7 +38,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     app.state.api_scopes = settings.api_key_scopes()
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, ask, search, documents, feedback):
+    for module in (health, ask, search, documents, feedback, reflections):
         app.include_router(module.router)
     _add_error_handlers(app)
     return app

@@ -1,7 +1,6 @@
 from fastapi import APIRouter, HTTPException, status
 from sqlmodel import Session
 
-from bot.gaps import GapFinder
 from bot.http.deps import ReadAccess, ServicesDep, WriteAccess
 from bot.http.schemas import FeedbackCreate, FeedbackPublic, Gap, GapsResponse
 from bot.records import Feedback, QueryLog
@@ -25,7 +24,7 @@ def create_feedback(body: FeedbackCreate, services: ServicesDep) -> FeedbackPubl
 @router.get("/gaps", response_model=GapsResponse, dependencies=[ReadAccess])
 def list_gaps(services: ServicesDep) -> GapsResponse:
     """Questions the assistant could not answer, or whose answer was unhelpful, grouped, newest first."""
-    groups = GapFinder(services.catalog.engine, services.embedder).gaps()
+    groups = services.gaps.gaps()
     return GapsResponse(
         gaps=[Gap(question=g.question, count=g.count, last_asked=g.last_asked, reasons=sorted(g.reasons), question_ids=g.question_ids) for g in groups]
     )

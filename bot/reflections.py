@@ -1,0 +1,204 @@
+"""The reflection service used by the API, the CLI and the Slack modal.
+
+A reflection is validated (required text, no e-mail addresses or phone numbers), stored, and,
+once published, turned into a `reflection` document whose chunks are embedded and indexed before
+`create` returns, so the next search finds it. Deleting erases it everywhere: the row, the
+catalog document and its chunks (hence both indexes) and any exported learning-log file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import yaml
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from index import Catalog, DocumentDraft, InputRejected, Searcher
+from index.records import contextual_text
+from ingest import REFLECTION_SOURCE_PREFIX, Embedder, chunk_blocks
+from ingest.structure import parse_text
+
+from bot.records import Reflection
+from bot.reflection_models import ReflectionCreate
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+PHONE = re.compile(r"(?<![\w])(?:\+?\d[\d\s().-]{8,}\d)(?![\w])")
+TEXT_FIELDS = ("what_happened", "what_we_learned", "what_next")
+
+
+def contains_personal_data(text: str) -> bool:
+    """E-mail addresses, or phone-like runs of 10+ digits (years and amounts are shorter)."""
+    if EMAIL.search(text):
+        return True
+    return any(len(re.sub(r"\D", "", match)) >= 10 for match in PHONE.findall(text))
+
+
+def reflection_title(reflection: Reflection) -> str:
+    words = reflection.what_we_learned.split()
+    head = " ".join(words[:10]) + ("…" if len(words) > 10 else "")
+    return f"Reflection: {head}"
+
+
+def reflection_markdown(reflection: Reflection) -> str:
+    """The reflection as learning-log Markdown (the body is also what gets chunked and indexed)."""
+    parts = [f"## What happened\n\n{reflection.what_happened}", f"## What we learned\n\n{reflection.what_we_learned}"]
+    if reflection.what_next:
+        parts.append(f"## What next\n\n{reflection.what_next}")
+    return "\n\n".join(parts) + "\n"
+
+
+class ReflectionService:
+    def __init__(
+        self,
+        engine: Engine,
+        catalog: Catalog,
+        searcher: Searcher,
+        embedder: Embedder,
+        review: bool,
+        export_dir: Path,
+        on_published: Callable[[], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.catalog = catalog
+        self.searcher = searcher
+        self.embedder = embedder
+        self.review = review
+        self.export_dir = export_dir
+        self.on_published = on_published
+
+    def validate(self, data: ReflectionCreate) -> None:
+        """Required text present, no personal data; raises InputRejected naming the field."""
+        for field in ("what_happened", "what_we_learned"):
+            if not getattr(data, field).strip():
+                raise InputRejected(f"'{field}' is required and cannot be empty.", field=field)
+        for field in (*TEXT_FIELDS, "author", "team", "place"):
+            if contains_personal_data(getattr(data, field)):
+                raise InputRejected(
+                    "Please remove e-mail addresses and phone numbers before sharing; reflections are read by others.", field=field
+                )
+
+    def create(self, data: ReflectionCreate, origin: str = "api", channel: str = "", permalink: str = "") -> Reflection:
+        self.validate(data)
+        reflection = Reflection(
+            **data.model_dump(), origin=origin, channel=channel, permalink=permalink, status="pending" if self.review else "published"
+        )
+        with Session(self.engine) as session:
+            session.add(reflection)
+            session.commit()
+            session.refresh(reflection)
+        if reflection.status == "published":
+            try:
+                self._index(reflection)
+            except Exception:
+                self._delete_row(reflection.id)  # nothing half-stored: no row without its index entry
+                raise
+        return reflection
+
+    def _index(self, reflection: Reflection) -> None:
+        title = reflection_title(reflection)
+        _, chunks = chunk_blocks(parse_text(reflection_markdown(reflection), guess_headings=False), title)
+        vectors = self.embedder.embed_batch([contextual_text(title, c.section, c.text) for c in chunks])
+        created: datetime = reflection.created_at
+        draft = DocumentDraft(
+            source=f"{REFLECTION_SOURCE_PREFIX}{reflection.id}",
+            content_hash=reflection.id,
+            title=title,
+            source_type="reflection",
+            authors=[a for a in (reflection.author or reflection.team,) if a],
+            publisher=reflection.team,
+            year=created.year,
+            tags=reflection.tags,
+            extra={"team": reflection.team, "place": reflection.place, "date": created.date().isoformat(), "origin": reflection.origin, "permalink": reflection.permalink, "reflection_id": reflection.id},
+        )
+        self.catalog.replace_document(draft, chunks, [np.asarray(v, dtype=np.float32).tobytes() for v in vectors])
+        self.searcher.sync()
+        if self.on_published:
+            self.on_published()
+
+    def get(self, reflection_id: str) -> Reflection | None:
+        with Session(self.engine) as session:
+            return session.get(Reflection, reflection_id)
+
+    def document_id(self, reflection_id: str) -> int | None:
+        documents = self.catalog.document_ids([f"{REFLECTION_SOURCE_PREFIX}{reflection_id}"])
+        return documents.get(f"{REFLECTION_SOURCE_PREFIX}{reflection_id}")
+
+    def list(self, tag: str | None = None, team: str | None = None, place: str | None = None, since: datetime | None = None, status: str | None = None, limit: int = 100) -> list[Reflection]:
+        with Session(self.engine) as session:
+            query = select(Reflection).order_by(col(Reflection.created_at).desc())
+            if team:
+                query = query.where(Reflection.team == team)
+            if place:
+                query = query.where(Reflection.place == place)
+            if since:
+                query = query.where(col(Reflection.created_at) >= since)
+            if status:
+                query = query.where(Reflection.status == status)
+            rows = list(session.exec(query.limit(limit if not tag else 10 * limit)).all())
+        if tag:
+            wanted = tag.strip().lower()
+            rows = [r for r in rows if wanted in r.tags][:limit]
+        return rows
+
+    def set_status(self, reflection_id: str, status: str) -> Reflection | None:
+        """Approve (publish and index) or reject a reflection; rejecting a published one unpublishes it."""
+        with Session(self.engine) as session:
+            reflection = session.get(Reflection, reflection_id)
+            if reflection is None:
+                return None
+            reflection.status = status
+            session.add(reflection)
+            session.commit()
+            session.refresh(reflection)
+        if status == "published":
+            self._index(reflection)
+        else:
+            self.catalog.delete_document(f"{REFLECTION_SOURCE_PREFIX}{reflection_id}")
+            self.searcher.sync()
+        return reflection
+
+    def delete(self, reflection_id: str) -> bool:
+        """Erase a reflection everywhere; False when there was none."""
+        if not self._delete_row(reflection_id):
+            return False
+        self.catalog.delete_document(f"{REFLECTION_SOURCE_PREFIX}{reflection_id}")
+        self.export_path(reflection_id).unlink(missing_ok=True)
+        self.searcher.sync()
+        return True
+
+    def _delete_row(self, reflection_id: str) -> bool:
+        with Session(self.engine) as session:
+            reflection = session.get(Reflection, reflection_id)
+            if reflection is None:
+                return False
+            session.delete(reflection)
+            session.commit()
+            return True
+
+    def export_path(self, reflection_id: str) -> Path:
+        return self.export_dir / f"reflection-{reflection_id}.md"
+
+    def export(self) -> list[Path]:
+        """Write every published reflection as a learning-log file (front matter carries its id)."""
+        self.export_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        for reflection in self.list(status="published", limit=1_000_000):
+            front = {
+                "title": reflection_title(reflection),
+                "date": reflection.created_at.date().isoformat(),
+                "team": reflection.team,
+                "place": reflection.place,
+                "author": reflection.author,
+                "tags": reflection.tags,
+                "reflection_id": reflection.id,
+                "origin": reflection.origin,
+            }
+            path = self.export_path(reflection.id)
+            path.write_text(f"---\n{yaml.safe_dump(front, sort_keys=False, allow_unicode=True)}---\n\n{reflection_markdown(reflection)}", encoding="utf-8")
+            written.append(path)
+        return written
