@@ -102,6 +102,12 @@ class AnswerService:
         self._log(question, answer, hits, started, surface)
         return answer
 
+    def stored(self, question_id: str) -> Answer | None:
+        """An answer given earlier, by its question_id (for sharing it later)."""
+        with Session(self.engine) as session:
+            entry = session.get(QueryLog, question_id)
+        return Answer.model_validate_json(entry.answer) if entry and entry.answer else None
+
     def can_answer(self, question: str) -> bool:
         """Whether the corpus now supports an answer (the gate alone; nothing is logged)."""
         hits = self.searcher.search(question, self.k)
@@ -143,6 +149,7 @@ class AnswerService:
             hits=[h.chunk_id for h in hits],
             mode=answer.mode,
             surface=surface,
+            answer=answer.model_dump_json(),
         )
         with Session(self.engine) as session:
             session.add(entry)

@@ -32,6 +32,7 @@ class QueryLog(SQLModel, table=True):
     surface: str = Field(default="api", max_length=16)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     resolved_at: datetime | None = Field(default=None, description="When the corpus could answer it after all (the gap closed)")
+    answer: str = Field(default="", sa_column=Column(Text, nullable=False, default=""), description="The Answer as JSON")
 
 
 class Feedback(SQLModel, table=True):
@@ -59,3 +60,19 @@ class Reflection(SQLModel, table=True):
     visibility: str = Field(default="public", max_length=16)
     status: str = Field(default="published", max_length=16, index=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class SlackThread(SQLModel, table=True):
+    """A Slack thread the bot has answered in, with its turns: follow-ups there are answered in context."""
+
+    channel: str = Field(primary_key=True, max_length=32)
+    thread_ts: str = Field(primary_key=True, max_length=32)
+    turns: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Slack event ids already handled, so a retry (X-Slack-Retry-Num) is never answered twice, by any replica."""
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -11,6 +11,7 @@ from ingest import Embedder, IngestPipeline, load_embedder
 from ingest.pipeline import LEARNING_LOG_DIR
 
 from bot.answer import AnswerService
+from bot.feedback import FeedbackService
 from bot.gaps import GapFinder
 from bot.reflections import ReflectionService
 from bot.generate import generator_for
@@ -33,6 +34,10 @@ class Services:
         return AnswerService(
             self.searcher, generator_for(self.settings, self.prompts), self.prompts, self.catalog.engine, self.settings.max_question_chars
         )
+
+    @cached_property
+    def feedback(self) -> FeedbackService:
+        return FeedbackService(self.catalog.engine)
 
     @cached_property
     def gaps(self) -> GapFinder:

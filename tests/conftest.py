@@ -108,3 +108,17 @@ class LiveServer:
 @pytest.fixture
 def live_server() -> Iterator[type[LiveServer]]:
     yield LiveServer
+
+
+def clone_services(source: Services, home: Path, **overrides: object) -> Services:
+    """A private copy of an ingested catalog (SQLite backup API), with its own settings."""
+    import sqlite3
+
+    home.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(source.settings.resolved_database_url.removeprefix("sqlite:///"))
+    dst = sqlite3.connect(home / "learnloop.db")
+    src.backup(dst)
+    src.close()
+    dst.close()
+    settings = source.settings.model_copy(update={"home": home, **overrides})
+    return build_services(settings, embedder=source.embedder)

@@ -12,9 +12,10 @@ from fastapi.responses import JSONResponse
 from index import InputRejected, LearnloopError, SearchError
 
 from bot.http.limits import BodySizeLimit
-from bot.http.routes import ask, documents, feedback, health, reflections, search
+from bot.http.routes import ask, documents, feedback, health, reflections, search, slack
 from bot.services import Services, build_services
 from bot.settings import Settings
+from bot.slack.app import create_slack_app, start_socket_mode
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         ready.searcher.sync()  # load indexes now, not on the first question
         ready.embedder.embed_batch(["warm-up"])
         app.state.services = ready
+        app.state.slack = create_slack_app(settings, ready) if settings.slack_enabled else None
+        socket = start_socket_mode(app.state.slack, settings) if app.state.slack and settings.slack_app_token.get_secret_value() else None
         yield
+        if socket is not None:
+            socket.close()
 
     app = FastAPI(
         title="Learnloop",
@@ -38,7 +43,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     app.state.api_scopes = settings.api_key_scopes()
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, ask, search, documents, feedback, reflections):
+    for module in (health, ask, search, documents, feedback, reflections, slack):
         app.include_router(module.router)
     _add_error_handlers(app)
     return app

@@ -1,9 +1,6 @@
 from fastapi import APIRouter, HTTPException, status
-from sqlmodel import Session
-
 from bot.http.deps import ReadAccess, ServicesDep, WriteAccess
 from bot.http.schemas import FeedbackCreate, FeedbackPublic, Gap, GapsResponse
-from bot.records import Feedback, QueryLog
 
 router = APIRouter(tags=["learning loop"])
 
@@ -11,14 +8,10 @@ router = APIRouter(tags=["learning loop"])
 @router.post("/feedback", response_model=FeedbackPublic, status_code=status.HTTP_201_CREATED, dependencies=[WriteAccess])
 def create_feedback(body: FeedbackCreate, services: ServicesDep) -> FeedbackPublic:
     """Was an answer helpful? Unhelpful ones join the knowledge gaps."""
-    with Session(services.catalog.engine) as session:
-        if session.get(QueryLog, body.question_id) is None:
-            raise HTTPException(404, f"No answer with question_id {body.question_id!r}.")
-        feedback = Feedback(question_id=body.question_id, helpful=body.helpful, comment=body.comment.strip())
-        session.add(feedback)
-        session.commit()
-        session.refresh(feedback)
-        return FeedbackPublic.model_validate(feedback, from_attributes=True)
+    feedback = services.feedback.record(body.question_id, body.helpful, body.comment)
+    if feedback is None:
+        raise HTTPException(404, f"No answer with question_id {body.question_id!r}.")
+    return FeedbackPublic.model_validate(feedback, from_attributes=True)
 
 
 @router.get("/gaps", response_model=GapsResponse, dependencies=[ReadAccess])

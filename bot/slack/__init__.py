@@ -1,0 +1,1 @@
+"""The Slack app (slack-bolt): one Bolt app, listeners by surface, Block Kit built by pure functions."""

@@ -1,0 +1,52 @@
+"""The Bolt app: built from settings and services; HTTP mode at /slack/events, or Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from bot.services import Services
+from bot.settings import Settings
+from bot.slack.conversation import EventLedger, ThreadMemory
+from bot.slack.listeners import actions, assistant, commands, events, home, shortcuts, views
+from bot.slack.responder import Responder
+
+log = logging.getLogger(__name__)
+
+
+def create_slack_app(settings: Settings, services: Services) -> App:
+    client = WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url or WebClient.BASE_URL,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3)],
+    )
+    app = App(client=client, signing_secret=settings.slack_signing_secret.get_secret_value(), logger=logging.getLogger("learnloop.slack"))
+    ledger = EventLedger(services.catalog.engine)
+
+    @app.middleware
+    def skip_retried_events(body: dict, next: callable) -> BoltResponse | None:  # noqa: A002 - Bolt's argument name
+        """Slack re-sends events it thinks were missed; each event id is answered once."""
+        event_id = body.get("event_id")
+        if body.get("type") == "event_callback" and event_id and not ledger.first_time(event_id):
+            return BoltResponse(status=200, body="")
+        return next()
+
+    @app.error
+    def on_error(error: Exception, body: dict) -> None:
+        log.error("Slack request failed: %s (%s)", error, body.get("type"), exc_info=error)
+
+    responder = Responder(services, ThreadMemory(services.catalog.engine))
+    for surface in (assistant, events, commands, shortcuts, views, actions, home):
+        surface.register(app, responder)
+    return app
+
+
+def start_socket_mode(app: App, settings: Settings) -> SocketModeHandler:
+    """Connect over Socket Mode (no public URL needed); returns the handler so the caller can close it."""
+    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    handler.connect()
+    return handler

@@ -1,0 +1,116 @@
+"""Pure Block Kit builders: data in, blocks out; no I/O. Slack's limits are honoured here
+(3,000 characters per section text, 50 blocks per message, 150 characters per button text)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from bot.models import Answer, Citation
+from bot.prompts import Prompts
+from bot.records import Reflection
+
+SECTION_LIMIT = 3000
+MAX_BLOCKS = 50
+MAX_SOURCES = 8
+
+
+def to_mrkdwn(markdown: str) -> str:
+    """Markdown as Slack mrkdwn: **bold** -> *bold*, [text](url) -> <url|text>, headings -> bold lines."""
+    text = re.sub(r"\*\*(.+?)\*\*", r"*\1*", markdown)
+    text = re.sub(r"\[([^\]]+)\]\((https?://[^)\s]+)\)", r"<\2|\1>", text)
+    text = re.sub(r"^#{1,6}\s+(.+)$", r"*\1*", text, flags=re.M)
+    return text
+
+
+def _clip(text: str, limit: int = SECTION_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text)}}
+
+
+def source_line(citation: Citation) -> str:
+    """`[n] Title - Author (Year), section, p. N` followed by the quote."""
+    who = f" - {', '.join(a.split(' (')[0] for a in citation.authors[:2])}" if citation.authors else ""
+    year = f" ({citation.year})" if citation.year else ""
+    where = ", ".join(p for p in (citation.section.split(" > ")[-1] if citation.section else "", f"p. {citation.page_start}" if citation.page_start else "") if p)
+    quote = _clip(" ".join(citation.quote.split()), 400)
+    return f"*[{citation.n}]* {citation.title}{who}{year}{', ' + where if where else ''}\n> {quote}"
+
+
+def sources_block(citations: list[Citation]) -> list[dict]:
+    if not citations:
+        return []
+    lines = [source_line(c) for c in citations[:MAX_SOURCES]]
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": "*Sources*"}]}, section("\n".join(lines))]
+
+
+def feedback_block(question_id: str) -> dict:
+    return {
+        "type": "actions",
+        "block_id": "feedback",
+        "elements": [
+            {"type": "button", "action_id": "feedback_helpful", "text": {"type": "plain_text", "text": "Helpful"}, "value": question_id},
+            {"type": "button", "action_id": "feedback_not_helpful", "text": {"type": "plain_text", "text": "Not helpful"}, "value": question_id},
+        ],
+    }
+
+
+def answer_blocks(answer: Answer, share_label: str | None = None) -> list[dict]:
+    """The answer, its sources and feedback buttons (and a share button for ephemeral answers)."""
+    blocks = [section(to_mrkdwn(answer.answer)), *sources_block(answer.citations), feedback_block(answer.question_id)]
+    if share_label:
+        blocks[-1]["elements"].append(
+            {"type": "button", "action_id": "share_answer", "style": "primary", "text": {"type": "plain_text", "text": share_label}, "value": answer.question_id}
+        )
+    return blocks[:MAX_BLOCKS]
+
+
+def _input(block_id: str, label: str, hint: str = "", multiline: bool = True, optional: bool = False, initial: str = "", max_length: int = 3000) -> dict:
+    element = {"type": "plain_text_input", "action_id": block_id, "multiline": multiline, "max_length": max_length}
+    if initial:
+        element["initial_value"] = initial[:max_length]
+    block = {"type": "input", "block_id": block_id, "label": {"type": "plain_text", "text": label}, "element": element, "optional": optional}
+    if hint:
+        block["hint"] = {"type": "plain_text", "text": hint}
+    return block
+
+
+def reflection_modal(prompts: Prompts, what_happened: str = "", metadata: dict | None = None) -> dict:
+    """The reflection modal (callback `reflection_modal`); block_id = action_id = field name."""
+    text = lambda name: prompts.text("reflection", name)  # noqa: E731 - a local shorthand
+    return {
+        "type": "modal",
+        "callback_id": "reflection_modal",
+        "title": {"type": "plain_text", "text": text("title")[:24]},
+        "submit": {"type": "plain_text", "text": text("submit")},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps(metadata or {})[:3000],
+        "blocks": [
+            _input("what_happened", text("what_happened"), text("what_happened_hint"), initial=what_happened),
+            _input("what_we_learned", text("what_we_learned"), text("what_we_learned_hint")),
+            _input("what_next", text("what_next"), optional=True, max_length=2000),
+            _input("tags", text("tags"), multiline=False, optional=True, max_length=300),
+        ],
+    }
+
+
+def missing_modal(prompts: Prompts, question_id: str) -> dict:
+    return {
+        "type": "modal",
+        "callback_id": "feedback_modal",
+        "title": {"type": "plain_text", "text": "Feedback"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "private_metadata": question_id,
+        "blocks": [_input("comment", prompts.text("slack", "missing_prompt"), optional=True, max_length=2000)],
+    }
+
+
+def home_view(prompts: Prompts, reflections: list[Reflection], gaps: list[tuple[str, int]]) -> dict:
+    blocks: list[dict] = [section(prompts.text("slack", "home_intro")), {"type": "divider"}, section("*Recent reflections*")]
+    blocks += [section(f"• {r.what_we_learned[:280]}" + (f" _({r.team}, {r.place})_" if r.team or r.place else "")) for r in reflections[:10]] or [section("_None yet._")]
+    blocks += [{"type": "divider"}, section("*Open knowledge gaps* (questions I could not answer)")]
+    blocks += [section(f"• {question[:280]} _(asked {count}×)_") for question, count in gaps[:10]] or [section("_None open._")]
+    return {"type": "home", "blocks": blocks[:MAX_BLOCKS]}

@@ -1,0 +1,1 @@
+"""Listeners by surface; each module's `register(app, responder)` only maps identifiers to callbacks."""

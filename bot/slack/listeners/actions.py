@@ -1,0 +1,36 @@
+"""Buttons on answers: feedback (helpful / not helpful) and sharing an ephemeral answer in the channel."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.slack.blocks import answer_blocks, missing_modal
+from bot.slack.responder import Responder
+
+
+def register(app: App, responder: Responder) -> None:
+    @app.action("feedback_helpful")
+    def on_helpful(ack: Ack, action: dict, respond: Respond) -> None:
+        ack()
+        responder.services.feedback.record(action["value"], helpful=True)
+        respond(response_type="ephemeral", replace_original=False, text=responder.prompts.text("slack", "helpful_thanks"))
+
+    @app.action("feedback_not_helpful")
+    def on_not_helpful(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
+        ack()
+        responder.services.feedback.record(action["value"], helpful=False)
+        client.views_open(trigger_id=body["trigger_id"], view=missing_modal(responder.prompts, action["value"]))
+        respond(response_type="ephemeral", replace_original=False, text=responder.prompts.text("slack", "not_helpful_thanks"))
+
+    @app.action("share_answer")
+    def on_share(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
+        ack()
+        answer = responder.services.answers.stored(action["value"])
+        if answer is None:
+            respond(response_type="ephemeral", replace_original=False, text=responder.prompts.text("slack", "error"))
+            return
+        channel = body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id", "")
+        shared = {"type": "context", "elements": [{"type": "mrkdwn", "text": responder.prompts.text("slack", "shared_by", user=body["user"]["id"])}]}
+        client.chat_postMessage(channel=channel, text=answer.answer[:3000], blocks=[*answer_blocks(answer), shared])
+        respond(delete_original=True)

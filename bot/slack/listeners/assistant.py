@@ -1,0 +1,26 @@
+"""The assistant panel: suggested prompts when a thread starts, a status while working, then the answer."""
+
+from __future__ import annotations
+
+from slack_bolt import App, Assistant, SetStatus, SetSuggestedPrompts, Say
+from slack_sdk import WebClient
+
+from bot.slack.listeners.events import question_text
+from bot.slack.responder import Responder
+
+
+def register(app: App, responder: Responder) -> None:
+    assistant = Assistant()
+
+    @assistant.thread_started
+    def on_thread_started(say: Say, set_suggested_prompts: SetSuggestedPrompts) -> None:
+        say(responder.prompts.text("slack", "home_intro"))
+        prompts = responder.prompts.messages["slack"]["suggested_prompts"]
+        set_suggested_prompts(prompts=[{"title": title, "message": message} for title, message in prompts])
+
+    @assistant.user_message
+    def on_user_message(payload: dict, set_status: SetStatus, client: WebClient) -> None:
+        set_status(responder.prompts.text("slack", "thinking"))
+        responder.answer_in_thread(client, payload["channel"], payload["thread_ts"], question_text(payload.get("text", "")))
+
+    app.use(assistant)

@@ -1,0 +1,30 @@
+"""Slash commands: /ask (ephemeral answer with a share button) and /learned (the reflection modal)."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.slack.blocks import answer_blocks, reflection_modal
+from bot.slack.responder import Responder
+
+
+def register(app: App, responder: Responder) -> None:
+    @app.command("/ask")
+    def on_ask(ack: Ack, command: dict, respond: Respond) -> None:
+        ack()
+        question = (command.get("text") or "").strip()
+        if not question:
+            respond(response_type="ephemeral", text=responder.prompts.text("slack", "empty_question"))
+            return
+        answer = responder.answer(question)
+        respond(
+            response_type="ephemeral",
+            text=answer.answer[:3000],
+            blocks=answer_blocks(answer, share_label=responder.prompts.text("slack", "share_button")),
+        )
+
+    @app.command("/learned")
+    def on_learned(ack: Ack, command: dict, client: WebClient) -> None:
+        ack()
+        client.views_open(trigger_id=command["trigger_id"], view=reflection_modal(responder.prompts, command.get("text", ""), {"channel": command.get("channel_id", "")}))

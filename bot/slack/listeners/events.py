@@ -1,0 +1,41 @@
+"""Mentions in channels, direct messages, and follow-ups in threads the bot answered."""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.slack.responder import Responder
+
+MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+def question_text(text: str) -> str:
+    return " ".join(MENTION.sub(" ", text or "").split())
+
+
+def register(app: App, responder: Responder) -> None:
+    @app.event("app_mention")
+    def on_mention(event: dict, client: WebClient) -> None:
+        thread_ts = event.get("thread_ts") or event["ts"]
+        question = question_text(event.get("text", ""))
+        if not question:
+            client.chat_postMessage(channel=event["channel"], thread_ts=thread_ts, text=responder.prompts.text("slack", "home_intro"))
+            return
+        responder.answer_in_thread(client, event["channel"], thread_ts, question)
+
+    @app.event("message")
+    def on_message(event: dict, client: WebClient, context: dict) -> None:
+        """Plain user messages only: edits, deletions, bot posts and file shares are ignored."""
+        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+            return
+        text = event.get("text", "")
+        if context.get("bot_user_id") and f"<@{context['bot_user_id']}>" in text:
+            return  # app_mention answers it
+        channel, thread_ts = event["channel"], event.get("thread_ts")
+        if event.get("channel_type") == "im":
+            responder.answer_in_thread(client, channel, thread_ts or event["ts"], question_text(text))
+        elif thread_ts and responder.threads.history(channel, thread_ts) is not None:
+            responder.answer_in_thread(client, channel, thread_ts, question_text(text))
