@@ -1,8 +1,8 @@
 """Answering: search, decide whether the corpus supports an answer, generate, check citations, log.
 
 The support gate abstains before generating when the best passages are neither close in meaning
-nor share enough of the question's content words, or when the question asks for a number or a
-year that no matching passage contains. Whatever the generator writes then passes the same
+nor share enough of the question's content words, when the question names a year, number or
+acronym they never mention, or when it asks for a number or a year that no matching sentence holds. Whatever the generator writes then passes the same
 citation check; an answer left with no supported sentence abstains too.
 """
 
@@ -20,7 +20,7 @@ from index import Hit, InputRejected, SearchFilters, Searcher
 from bot.citations import check
 from bot.extractive import units_of
 from bot.generate import AnswerGenerator, ExtractiveGenerator, GenerationFailed
-from bot.lexical import content_terms, expected_answer_type, satisfies_type, terms
+from bot.lexical import anchors, content_terms, expected_answer_type, satisfies_type, terms
 from bot.models import Answer, Turn, with_context
 from bot.prompts import Prompts
 from bot.records import QueryLog, new_id
@@ -49,6 +49,9 @@ class SupportGate:
             return False  # far in meaning, unless one passage holds every content word (names, acronyms)
         if coverage < self.min_term_coverage and best_similarity < self.strong_similarity:
             return False
+        passages = " ".join(f"{h.title} {h.section} {h.text}" for h in hits[:5]).lower()
+        if any(anchor.lower() not in passages for anchor in anchors(question)):
+            return False  # the question names a year, number or acronym the passages never mention
         if answer_type:
             return self._typed_coverage(wanted, hits[:5], answer_type) > self.min_typed_coverage
         return True
@@ -75,7 +78,7 @@ class AnswerService:
         prompts: Prompts,
         engine: Engine,
         max_question_chars: int,
-        k: int = 6,
+        k: int = 8,
         gate: SupportGate = SupportGate(),
     ) -> None:
         self.searcher = searcher

@@ -17,9 +17,10 @@ from bot.attribution import attribution
 from bot.lexical import content_terms, satisfies_type, terms
 from ingest.chunk import split_sentences
 
-MAX_SENTENCES = 5
+MAX_SENTENCES = 6
 PER_SOURCE = 2
 LIST_ITEMS = 8
+RELATIVE_FLOOR = 0.25  # a sentence scoring under this share of the best one adds noise, not answer
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def select(units: list[Unit], hits: list[Hit]) -> list[Unit]:
         best_per_document.setdefault(hits[unit.n - 1].document_id, unit)
     top_score = ranked[0].score if ranked else 0.0
     for unit in list(best_per_document.values())[:3] + ranked:
-        if len(chosen) >= MAX_SENTENCES or unit.score < 0.35 * top_score:
+        if len(chosen) >= MAX_SENTENCES or unit.score < RELATIVE_FLOOR * top_score:
             continue
         if unit in chosen or per_source.get(unit.n, 0) >= PER_SOURCE:
             continue

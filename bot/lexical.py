@@ -48,3 +48,11 @@ def satisfies_type(text: str, answer_type: str | None) -> bool:
     if answer_type == "quantity":
         return bool(_HAS_NUMBER.search(text))
     return True
+
+
+_ANCHOR = re.compile(r"\b(\d{2,}|[A-Z]{2,6}s?)\b")
+
+
+def anchors(question: str) -> list[str]:
+    """Specific identifiers a supporting passage must contain: numbers, years and acronyms ('JRF', '2023')."""
+    return [a.rstrip("s") if a[:-1].isupper() and a.endswith("s") else a for a in _ANCHOR.findall(question)]

@@ -18,7 +18,7 @@ import yaml
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from index import Catalog, DocumentDraft, InputRejected, Searcher
+from index import Catalog, ChunkDraft, DocumentDraft, InputRejected, Searcher
 from index.records import contextual_text
 from ingest import REFLECTION_SOURCE_PREFIX, Embedder, chunk_blocks
 from ingest.structure import parse_text
@@ -99,12 +99,12 @@ class ReflectionService:
                 raise
         return reflection
 
-    def _index(self, reflection: Reflection) -> None:
+    def draft(self, reflection: Reflection) -> tuple[DocumentDraft, list[ChunkDraft]]:
+        """The catalog document and chunks a published reflection becomes."""
         title = reflection_title(reflection)
         _, chunks = chunk_blocks(parse_text(reflection_markdown(reflection), guess_headings=False), title)
-        vectors = self.embedder.embed_batch([contextual_text(title, c.section, c.text) for c in chunks])
         created: datetime = reflection.created_at
-        draft = DocumentDraft(
+        document = DocumentDraft(
             source=f"{REFLECTION_SOURCE_PREFIX}{reflection.id}",
             content_hash=reflection.id,
             title=title,
@@ -115,7 +115,12 @@ class ReflectionService:
             tags=reflection.tags,
             extra={"team": reflection.team, "place": reflection.place, "date": created.date().isoformat(), "origin": reflection.origin, "permalink": reflection.permalink, "reflection_id": reflection.id},
         )
-        self.catalog.replace_document(draft, chunks, [np.asarray(v, dtype=np.float32).tobytes() for v in vectors])
+        return document, chunks
+
+    def _index(self, reflection: Reflection) -> None:
+        document, chunks = self.draft(reflection)
+        vectors = self.embedder.embed_batch([contextual_text(document.title, c.section, c.text) for c in chunks])
+        self.catalog.replace_document(document, chunks, [np.asarray(v, dtype=np.float32).tobytes() for v in vectors])
         self.searcher.sync()
         if self.on_published:
             self.on_published()

@@ -36,7 +36,7 @@ class AskRequest(BaseModel):
     )
 
     question: str = Field(min_length=1, max_length=4000, description="The practice question.")
-    k: int | None = Field(None, ge=1, le=20, description="Passages to draw on (default 6).")
+    k: int | None = Field(None, ge=1, le=20, description="Passages to draw on (default 8).")
     filters: Filters | None = None
     history: list[Turn] = Field(default_factory=list, max_length=20, description="Earlier turns, oldest first.")
 
