@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from index import Hit
+from index import Hit, PassageRef
 
 
 class Turn(BaseModel):
@@ -20,36 +20,13 @@ def with_context(question: str, history: list[Turn]) -> str:
     return " ".join([question, *earlier])
 
 
-class Citation(BaseModel):
+class Citation(PassageRef):
     n: int
-    chunk_id: int
-    document_id: int
-    title: str
-    source: str
-    source_type: str
-    section: str
-    page_start: int | None
-    page_end: int | None
     quote: str = Field(description="Verbatim text from the chunk")
-    authors: list[str] = Field(default_factory=list, description="Extension: the document's authors")
-    year: int | None = Field(default=None, description="Extension: the document's year")
 
     @classmethod
     def from_hit(cls, n: int, hit: Hit, quote: str) -> Citation:
-        return cls(
-            n=n,
-            chunk_id=hit.chunk_id,
-            document_id=hit.document_id,
-            title=hit.title,
-            source=hit.source,
-            source_type=hit.source_type,
-            section=hit.section,
-            page_start=hit.page_start,
-            page_end=hit.page_end,
-            quote=quote,
-            authors=hit.authors,
-            year=hit.year,
-        )
+        return cls(n=n, quote=quote, **hit.ref())
 
 
 class Answer(BaseModel):

@@ -6,7 +6,7 @@ What other packages may use is listed in `__all__`; the modules behind it are pr
 from index.catalog import Catalog
 from index.db import make_engine
 from index.errors import AnswerError, IngestError, InputRejected, LearnloopError, SearchError
-from index.records import ChunkDraft, ChunkMeta, DocumentDraft, Hit, SearchFilters
+from index.records import ChunkDraft, ChunkMeta, DocumentDraft, Hit, PassageRef, SearchFilters
 from index.search import QueryEncoder, Searcher
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "IngestError",
     "InputRejected",
     "LearnloopError",
+    "PassageRef",
     "QueryEncoder",
     "SearchError",
     "Searcher",

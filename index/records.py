@@ -64,8 +64,8 @@ class ChunkMeta:
         return contextual_text(self.title, self.section, self.text)
 
 
-class Hit(BaseModel):
-    """One search result (the contract's Hit shape)."""
+class PassageRef(BaseModel):
+    """Where a passage is: the fields a Hit and a Citation share."""
 
     chunk_id: int
     document_id: int
@@ -75,29 +75,26 @@ class Hit(BaseModel):
     section: str
     page_start: int | None
     page_end: int | None
-    text: str
-    score: float = Field(description="Fused rank score: higher is better; comparable within one search only")
     authors: list[str] = Field(default_factory=list, description="Extension: the document's authors")
     year: int | None = Field(default=None, description="Extension: the document's year, when known")
+
+    def ref(self) -> dict:
+        """Just the shared fields, to build another PassageRef from this one."""
+        return {name: getattr(self, name) for name in PassageRef.model_fields}
+
+
+class Hit(PassageRef):
+    """One search result (the contract's Hit shape)."""
+
+    text: str
+    score: float = Field(description="Fused rank score: higher is better; comparable within one search only")
     similarity: float | None = Field(default=None, description="Extension: cosine similarity of query and passage")
 
     @classmethod
     def from_meta(cls, meta: ChunkMeta, score: float, similarity: float | None = None) -> Hit:
-        return cls(
-            chunk_id=meta.chunk_id,
-            document_id=meta.document_id,
-            title=meta.title,
-            source=meta.source,
-            source_type=meta.source_type,
-            section=meta.section,
-            page_start=meta.page_start,
-            page_end=meta.page_end,
-            text=meta.text,
-            score=round(score, 6),
-            authors=list(meta.authors),
-            year=meta.year,
-            similarity=None if similarity is None else round(similarity, 4),
-        )
+        fields = {name: getattr(meta, name) for name in PassageRef.model_fields}
+        fields["authors"] = list(meta.authors)
+        return cls(**fields, text=meta.text, score=round(score, 6), similarity=None if similarity is None else round(similarity, 4))
 
 
 @dataclass(frozen=True)

@@ -120,5 +120,7 @@ def clone_services(source: Services, home: Path, **overrides: object) -> Service
     src.backup(dst)
     src.close()
     dst.close()
-    settings = source.settings.model_copy(update={"home": home, **overrides})
+    corpus = home.parent / "corpus"
+    shutil.copytree(source.settings.corpus, corpus, dirs_exist_ok=True)
+    settings = source.settings.model_copy(update={"home": home, "corpus": corpus, **overrides})
     return build_services(settings, embedder=source.embedder)

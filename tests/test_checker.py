@@ -1,0 +1,59 @@
+"""The citation checker and the support gate on hand-made sources: fast, no model."""
+
+from bot.answer import SupportGate
+from bot.citations import check
+from bot.lexical import anchors, expected_answer_type
+from index import Hit
+
+SOURCE = Hit(
+    chunk_id=7, document_id=2, title="Outcomes & Efficiency Leadership Handbook", source="reports/oe.md", source_type="report",
+    section="Historic solutions", page_start=None, page_end=None, score=1.0, authors=["Richard Selwyn"], year=2012, similarity=0.6,
+    text="Salami slicing – Where a percentage saving is cut from all services without understanding the impact of the cut. "
+    "This is a favourite approach because it's quick and easy to implement.\n\nDelayer and freeze posts – blanket decisions.",
+)
+
+
+def test_supported_sentences_keep_renumbered_citations_with_verbatim_quotes() -> None:
+    checked = check("Selwyn calls salami slicing a percentage saving cut from all services [3].", [SOURCE, SOURCE, SOURCE])
+    assert checked.text == "Selwyn calls salami slicing a percentage saving cut from all services. [1]"
+    assert [c.n for c in checked.citations] == [1] and checked.citations[0].quote in SOURCE.text
+    assert checked.citations[0].quote.startswith("Salami slicing")
+
+
+def test_unknown_numbers_uncited_claims_and_fabricated_quotes_are_dropped() -> None:
+    draft = (
+        "Councils should always cut 10% everywhere [4]. Nobody disagrees with this. "
+        'Selwyn says "salami slicing is the best option for every council" [1]. '
+        "Salami slicing cuts a percentage saving from all services [1]."
+    )
+    checked = check(draft, [SOURCE])
+    assert "10%" not in checked.text and "Nobody" not in checked.text and "best option" not in checked.text
+    assert checked.text.startswith("Salami slicing cuts") and len(checked.citations) == 1
+
+
+def test_unsupported_claim_with_a_valid_number_is_dropped() -> None:
+    assert check("Penguins migrate across the Antarctic ice every winter [1].", [SOURCE]).citations == []
+
+
+def test_lists_stay_with_their_lead_in() -> None:
+    draft = "Selwyn lists historic solutions:\n- salami slicing cuts from all services\n- delayer and freeze posts [1]"
+    checked = check(draft, [SOURCE])
+    assert "- salami slicing" in checked.text and checked.text.endswith("[1]")
+
+
+def test_anchors_and_answer_types() -> None:
+    assert anchors("What are the thresholds under the Procurement Act 2023 for JRF and ICBs?") == ["2023", "JRF", "ICB"]
+    assert anchors("What does the O&E handbook say?") == []
+    assert expected_answer_type("What year was it published?") == "year"
+    assert expected_answer_type("How much money is in the fund?") == "quantity"
+    assert expected_answer_type("Why do targets distort the system?") is None
+
+
+def test_gate_abstains_when_the_question_names_what_the_passages_lack() -> None:
+    gate = SupportGate()
+    assert gate.supports("What does Selwyn say about salami slicing?", [SOURCE], None)
+    assert not gate.supports("What does the Procurement Act 2023 say about salami slicing?", [SOURCE], None)
+    assert not gate.supports("How much did salami slicing save councils?", [SOURCE], "quantity")
+    assert not gate.supports("What does Selwyn say about salami slicing?", [], None)
+    far = SOURCE.model_copy(update={"similarity": 0.05})
+    assert not gate.supports("What are good penguin habitats in winter?", [far], None)
