@@ -20,6 +20,8 @@ from ingest.chunk import split_sentences
 MAX_SENTENCES = 6
 PER_SOURCE = 2
 LIST_ITEMS = 8
+SENTENCE_ENDS = tuple(".!?:;)\"'”’")
+FRAGMENT_WEIGHT = 0.4
 RELATIVE_FLOOR = 0.25  # a sentence scoring under this share of the best one adds noise, not answer
 
 
@@ -54,13 +56,18 @@ def score_units(question: str, hits: list[Hit], answer_type: str | None) -> list
     for *_, found in candidates:
         for term in found & wanted:
             frequency[term] = frequency.get(term, 0) + 1
+    headings = {n: set(hit.section.split(" > ")) for n, hit in enumerate(hits, start=1)}
     units = []
     for n, start, end, text, found in candidates:
         matched = found & wanted
         if not matched or not satisfies_type(text, answer_type) or "http" in text:  # references rarely answer
             continue
+        if text.strip() in headings[n]:  # a section heading repeated in the passage, not an answer
+            continue
         weight = sum(math.log(1 + len(candidates) / frequency[t]) for t in matched)
-        length_penalty = 1.0 if len(found) >= 4 else 0.6  # fragments such as slide titles say little
+        fragment = len(found) < 4 or (len(text.split()) < 12 and not text.rstrip().endswith(SENTENCE_ENDS))
+        asks = text.rstrip().endswith("?")  # a question in the source rarely answers the asker's
+        length_penalty = FRAGMENT_WEIGHT if fragment or asks else 1.0  # slide titles and stray labels say little
         units.append(Unit(n, start, end, text, weight * length_penalty + 1.5 / n))
     return units
 
