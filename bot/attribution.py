@@ -18,8 +18,12 @@ def who(hit: Hit) -> str:
 
 
 def attribution(hit: Hit) -> str:
-    """'Richard Selwyn (Outcomes & Efficiency Leadership Handbook, 2012)'; year 'n.d.' when unknown."""
+    """'Richard Selwyn (Outcomes & Efficiency Leadership Handbook, 2012)'; year 'n.d.' when unknown;
+    a reflection or learning log names its team, place and date instead of a year."""
     year = str(hit.year) if hit.year else "n.d."
+    when = hit.provenance or year
     if hit.source_type == "reflection":
-        return f"A reflection shared by {who(hit)} ({year})" if hit.authors else f"A shared reflection ({year})"
+        return f"A reflection shared by {who(hit)} ({when})" if hit.authors else f"A shared reflection ({when})"
+    if hit.source_type == "learning_log":
+        return f"{who(hit)} ({hit.title}, {when})" if hit.authors else f"{hit.title} ({when})"
     return f"{who(hit)} ({hit.title}, {year})" if hit.authors else f"{hit.title} ({year})"

@@ -164,6 +164,7 @@ def to_meta(chunk: Chunk, document: Document) -> ChunkMeta:
         tags=tuple(t.lower() for t in document.tags),
         year=document.year,
         authors=tuple(document.authors),
+        provenance=", ".join(str(document.extra[k]) for k in ("team", "place", "date") if document.extra.get(k)),
     )
 
 

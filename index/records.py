@@ -58,6 +58,7 @@ class ChunkMeta:
     tags: tuple[str, ...]
     year: int | None
     authors: tuple[str, ...]
+    provenance: str = ""
 
     @property
     def contextual_text(self) -> str:
@@ -77,6 +78,7 @@ class PassageRef(BaseModel):
     page_end: int | None
     authors: list[str] = Field(default_factory=list, description="Extension: the document's authors")
     year: int | None = Field(default=None, description="Extension: the document's year, when known")
+    provenance: str = Field("", description="Extension: team, place and date of a reflection or learning log")
 
     def ref(self) -> dict:
         """Just the shared fields, to build another PassageRef from this one."""

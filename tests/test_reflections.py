@@ -58,7 +58,8 @@ def test_post_find_cite_delete_gone(api, services) -> None:
     answer = api.post("/ask", json={"question": "How did peer mentors help rough sleepers engage with housing support?"}).json()
     assert not answer["abstained"]
     cited = [c for c in answer["citations"] if c["source_type"] == "reflection"]
-    assert cited and cited[0]["authors"] == ["Sam Example"] and "A reflection shared by Sam Example" in answer["answer"]
+    assert cited and cited[0]["authors"] == ["Sam Example"] and cited[0]["provenance"].startswith("Housing outreach, Exeter, 20")
+    assert "A reflection shared by Sam Example (Housing outreach, Exeter, 20" in answer["answer"]
     assert api.get(f"/reflections/{body['id']}").json()["place"] == "Exeter"
     assert [r["id"] for r in api.get("/reflections", params={"tag": "peer-support"}).json()] == [body["id"]]
     assert api.get("/reflections", params={"team": "Nobody"}).json() == []

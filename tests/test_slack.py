@@ -312,3 +312,18 @@ def test_socket_mode_starts_beside_the_api(ingested, standin, tmp_path: Path) ->
 def test_slack_endpoint_without_slack_settings_is_404(ingested) -> None:
     with LiveServer(create_app(ingested.settings, ingested)) as server:
         assert httpx.post(f"{server.url}/slack/events", json={}).status_code == 404
+
+
+def test_abstention_offers_to_share_what_you_know(slack, standin) -> None:
+    client, _ = slack
+    event = unique(fixture("events/app_mention.json"), "<@W111> What is the boiling point of mercury at sea level?")
+    send_event(client, event)
+    (message,) = standin.wait_for("chat.postMessage")
+    assert "I could not find" in message["text"]
+    offer = next(e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "share_what_you_know")
+    action = fixture("interactivity/block_actions_button.json")
+    action["actions"][0] |= {"action_id": "share_what_you_know", "value": offer["value"]}
+    send_interaction(client, action)
+    (opened,) = standin.wait_for("views.open")
+    assert opened["view"]["callback_id"] == "reflection_modal"
+    assert "boiling point of mercury" in opened["view"]["blocks"][0]["element"]["initial_value"]

@@ -34,7 +34,7 @@ def section(text: str) -> dict:
 def source_line(citation: Citation) -> str:
     """`[n] Title - Author (Year), section, p. N` followed by the quote."""
     who = f" - {', '.join(a.split(' (')[0] for a in citation.authors[:2])}" if citation.authors else ""
-    year = f" ({citation.year})" if citation.year else ""
+    year = f" ({citation.provenance or citation.year})" if citation.provenance or citation.year else ""
     where = ", ".join(p for p in (citation.section.split(" > ")[-1] if citation.section else "", f"p. {citation.page_start}" if citation.page_start else "") if p)
     quote = _clip(" ".join(citation.quote.split()), 400)
     return f"*[{citation.n}]* {citation.title}{who}{year}{', ' + where if where else ''}\n> {quote}"
@@ -58,9 +58,14 @@ def feedback_block(question_id: str) -> dict:
     }
 
 
-def answer_blocks(answer: Answer, share_label: str | None = None) -> list[dict]:
-    """The answer, its sources and feedback buttons (and a share button for ephemeral answers)."""
+def answer_blocks(answer: Answer, share_label: str | None = None, question: str = "", offer_label: str = "") -> list[dict]:
+    """The answer, its sources and feedback buttons; a share button for ephemeral answers; and, when
+    it abstained, a button that opens the reflection modal pre-filled with the question."""
     blocks = [section(to_mrkdwn(answer.answer)), *sources_block(answer.citations), feedback_block(answer.question_id)]
+    if answer.abstained and offer_label:
+        blocks[-1]["elements"].append(
+            {"type": "button", "action_id": "share_what_you_know", "text": {"type": "plain_text", "text": offer_label}, "value": question[:2000]}
+        )
     if share_label:
         blocks[-1]["elements"].append(
             {"type": "button", "action_id": "share_answer", "style": "primary", "text": {"type": "plain_text", "text": share_label}, "value": answer.question_id}

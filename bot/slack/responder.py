@@ -51,9 +51,13 @@ class Responder:
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=self.prompts.text("slack", "error"))
             return
         client.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, text=answer.answer[:FALLBACK_TEXT_LIMIT], blocks=answer_blocks(answer), unfurl_links=False
+            channel=channel, thread_ts=thread_ts, text=answer.answer[:FALLBACK_TEXT_LIMIT], blocks=self.blocks(answer, question), unfurl_links=False
         )
         self.threads.remember(channel, thread_ts, question, answer.answer)
+
+    def blocks(self, answer: Answer, question: str, share: bool = False) -> list[dict]:
+        share_label = self.prompts.text("slack", "share_button") if share else None
+        return answer_blocks(answer, share_label, question, self.prompts.text("slack", "share_what_you_know"))
 
     def save_reflection(self, data: ReflectionCreate, channel: str, permalink: str) -> Reflection:
         return self.services.reflections.create(data, origin="slack", channel=channel, permalink=permalink)

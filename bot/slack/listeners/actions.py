@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.slack.blocks import answer_blocks, missing_modal
+from bot.slack.blocks import answer_blocks, missing_modal, reflection_modal
 from bot.slack.responder import Responder
 
 
@@ -22,6 +22,14 @@ def register(app: App, responder: Responder) -> None:
         responder.services.feedback.record(action["value"], helpful=False)
         client.views_open(trigger_id=body["trigger_id"], view=missing_modal(responder.prompts, action["value"]))
         respond(response_type="ephemeral", replace_original=False, text=responder.prompts.text("slack", "not_helpful_thanks"))
+
+    @app.action("share_what_you_know")
+    def on_share_what_you_know(ack: Ack, action: dict, body: dict, client: WebClient) -> None:
+        """After an abstention: the reflection modal, pre-filled with the unanswered question."""
+        ack()
+        channel = body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id", "")
+        prefill = f"Someone asked: {action.get('value', '')}"
+        client.views_open(trigger_id=body["trigger_id"], view=reflection_modal(responder.prompts, prefill, {"channel": channel}))
 
     @app.action("share_answer")
     def on_share(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:

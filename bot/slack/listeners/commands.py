@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.slack.blocks import answer_blocks, reflection_modal
+from bot.slack.blocks import reflection_modal
 from bot.slack.responder import Responder
 
 
@@ -21,7 +21,7 @@ def register(app: App, responder: Responder) -> None:
         respond(
             response_type="ephemeral",
             text=answer.answer[:3000],
-            blocks=answer_blocks(answer, share_label=responder.prompts.text("slack", "share_button")),
+            blocks=responder.blocks(answer, question, share=True),
         )
 
     @app.command("/learned")
