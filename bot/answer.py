@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from index import Hit, InputRejected, SearchFilters, Searcher
-
 from bot.citations import check
 from bot.extractive import units_of
 from bot.generate import AnswerGenerator, ExtractiveGenerator, GenerationFailed
@@ -24,6 +22,7 @@ from bot.lexical import anchors, content_terms, expected_answer_type, satisfies_
 from bot.models import Answer, Turn, with_context
 from bot.prompts import Prompts
 from bot.records import QueryLog, new_id
+from index import Hit, InputRejected, Searcher, SearchFilters
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index import Hit
-
 from bot.extractive import units_of
 from bot.lexical import terms
 from bot.models import Citation
+from index import Hit
 from ingest.chunk import split_sentences
 
 MARKER = re.compile(r"\s?\[(\d{1,3})\]")

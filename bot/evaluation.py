@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import mean
 
-from index import LearnloopError, SearchFilters, Searcher
-
 from bot.answer import AnswerService
 from bot.models import Answer
+from index import LearnloopError, Searcher, SearchFilters
 
 MODES = ("dense", "keyword", "hybrid")
 
@@ -133,7 +132,7 @@ def answer_metrics(service: AnswerService, searcher: Searcher, questions: list[E
     """Citation validity, supported rate, keyword recall, abstention (right and wrong), latency."""
     answerable = [q for q in questions if q.answerable]
     unanswerable = [q for q in questions if not q.answerable]
-    valid, supported, recall, abstained_right, abstained_wrong, latencies = [], [], [], [], [], []
+    valid, supported, recall, abstained_right, abstained_wrong = [], [], [], [], []
     wrong_ids, unsupported_ids, leaked_ids = [], [], []
     for q in questions:
         answer = service.answer(q.question, surface="eval")

@@ -11,10 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from index import Hit
-
 from bot.attribution import attribution
 from bot.lexical import content_terms, satisfies_type, terms
+from index import Hit
 from ingest.chunk import split_sentences
 
 MAX_SENTENCES = 6

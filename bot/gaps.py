@@ -15,10 +15,9 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from ingest import Embedder
-
 from bot.records import Feedback, QueryLog
 from index.db import utcnow
+from ingest import Embedder
 
 SAME_QUESTION = 0.85
 

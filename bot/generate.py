@@ -15,13 +15,12 @@ from typing import Protocol
 
 import httpx
 
-from index import Hit
-
 from bot.attribution import attribution
 from bot.extractive import compose
 from bot.models import Turn, with_context
 from bot.prompts import ABSTAIN_MARKER, Prompts
 from bot.settings import Settings
+from index import Hit
 
 log = logging.getLogger(__name__)
 

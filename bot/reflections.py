@@ -18,13 +18,12 @@ import yaml
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.records import Reflection
+from bot.reflection_models import ReflectionCreate
 from index import Catalog, ChunkDraft, DocumentDraft, InputRejected, Searcher
 from index.records import contextual_text
 from ingest import REFLECTION_SOURCE_PREFIX, Embedder, chunk_blocks
 from ingest.structure import parse_text
-
-from bot.records import Reflection
-from bot.reflection_models import ReflectionCreate
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE = re.compile(r"(?<![\w])(?:\+?\d[\d\s().-]{8,}\d)(?![\w])")

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-
-from index import Catalog, Searcher, make_engine
-from ingest import Embedder, IngestPipeline, load_embedder
-from ingest.pipeline import LEARNING_LOG_DIR
 
 from bot.answer import AnswerService
 from bot.feedback import FeedbackService
 from bot.gaps import GapFinder
-from bot.reflections import ReflectionService
 from bot.generate import generator_for
 from bot.prompts import Prompts
+from bot.reflections import ReflectionService
 from bot.settings import Settings
+from index import Catalog, Searcher, make_engine
+from ingest import Embedder, IngestPipeline, load_embedder
+from ingest.pipeline import LEARNING_LOG_DIR
 
 
 @dataclass
@@ -28,6 +27,8 @@ class Services:
     embedder: Embedder
     searcher: Searcher
     prompts: Prompts
+    _recheck_wanted: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _recheck_worker: threading.Thread | None = field(default=None, init=False, repr=False)
 
     @cached_property
     def answers(self) -> AnswerService:
@@ -56,8 +57,17 @@ class Services:
         )
 
     def recheck_gaps_later(self) -> None:
-        """Re-check open gaps in the background so publishing stays fast."""
-        threading.Thread(target=self.recheck_gaps, name="gap-recheck", daemon=True).start()
+        """Re-check open gaps in the background so publishing stays fast; a burst of reflections
+        (50 at once) costs one or two re-checks, not fifty."""
+        self._recheck_wanted.set()
+        if self._recheck_worker is None or not self._recheck_worker.is_alive():
+            self._recheck_worker = threading.Thread(target=self._recheck_loop, name="gap-recheck", daemon=True)
+            self._recheck_worker.start()
+
+    def _recheck_loop(self) -> None:
+        while self._recheck_wanted.is_set():
+            self._recheck_wanted.clear()
+            self.recheck_gaps()
 
     def recheck_gaps(self) -> int:
         return self.gaps.recheck(self.answers.can_answer)

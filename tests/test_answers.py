@@ -7,7 +7,6 @@ import pytest
 from bot.evaluation import citations_valid
 from bot.models import Turn
 from index import InputRejected
-
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.slow

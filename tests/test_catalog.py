@@ -7,7 +7,6 @@ import psycopg
 import pytest
 
 from index import Catalog, ChunkDraft, DocumentDraft, Searcher, make_engine
-
 from tests.conftest import FakeEmbedder
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"

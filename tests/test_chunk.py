@@ -1,12 +1,10 @@
 """Chunk boundaries, sections, page spans and offsets on real documents."""
 
-from pathlib import Path
 
 from ingest.chunk import chunk_blocks
 from ingest.clean import normalise_text
 from ingest.load import load_file
 from ingest.structure import parse_pdf_pages, parse_text
-
 from tests.conftest import FIXTURES, REPO
 
 REPORTS = REPO / "corpus" / "reports"

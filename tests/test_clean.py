@@ -3,7 +3,6 @@
 import pytest
 
 from ingest.clean import clean_heading, clean_inline, is_noise_line
-
 from tests.conftest import REPO
 
 

@@ -9,7 +9,6 @@ from typer.testing import CliRunner
 from bot.cli.main import app
 from bot.services import build_services
 from index import Searcher
-
 from tests.conftest import FIXTURES, clone_services
 
 pytestmark = pytest.mark.slow

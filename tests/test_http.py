@@ -5,7 +5,6 @@ import pytest
 
 from bot.evaluation import citations_valid
 from bot.http.app import create_app
-
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,6 @@ from bot.answer import AnswerService
 from bot.evaluation import citations_valid
 from bot.generate import OpenAICompatibleGenerator
 from bot.prompts import ABSTAIN_MARKER
-
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.slow

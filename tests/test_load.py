@@ -6,7 +6,6 @@ import pytest
 
 from index import IngestError
 from ingest.load import decode_bytes, load_file
-
 from tests.conftest import FIXTURES
 
 PDFS = FIXTURES / "pdfs"

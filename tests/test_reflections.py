@@ -1,7 +1,6 @@
 """The learning loop over HTTP: post, find, cite, delete, gone; review; personal data; export; gaps; concurrency."""
 
 import shutil
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,7 +12,6 @@ from pydantic import SecretStr
 from bot.generate import OpenAICompatibleGenerator
 from bot.http.app import create_app
 from bot.services import build_services
-
 from tests.conftest import REPO, LiveServer, make_settings
 
 pytestmark = pytest.mark.slow

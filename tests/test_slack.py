@@ -12,7 +12,6 @@ from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
 
 from bot.http.app import create_app
-
 from tests.conftest import FIXTURES, LiveServer, clone_services
 from tests.slack_standin import SlackStandIn
 

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from index import InputRejected, LearnloopError, SearchError
-
 from bot.http.limits import BodySizeLimit
 from bot.http.routes import ask, documents, feedback, health, reflections, search, slack
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.slack.app import create_slack_app, start_socket_mode
-
-log = logging.getLogger(__name__)
+from index import InputRejected, LearnloopError, SearchError
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:

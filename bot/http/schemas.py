@@ -7,9 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from index import Hit, SearchFilters
-
 from bot.models import Turn
+from index import Hit, SearchFilters
 
 SourceType = Literal["report", "learning_log", "reflection"]
 

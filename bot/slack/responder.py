@@ -10,17 +10,17 @@ import logging
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
-from sqlalchemy.exc import SQLAlchemyError
 from slack_sdk.errors import SlackApiError
-
-from index import InputRejected, LearnloopError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.models import Answer
-from bot.reflection_models import ReflectionCreate
+from bot.prompts import Prompts
 from bot.records import Reflection
+from bot.reflection_models import ReflectionCreate
 from bot.services import Services
 from bot.slack.blocks import answer_blocks
 from bot.slack.conversation import ThreadMemory
+from index import InputRejected, LearnloopError
 
 log = logging.getLogger(__name__)
 FALLBACK_TEXT_LIMIT = 3000
@@ -32,7 +32,7 @@ class Responder:
     threads: ThreadMemory
 
     @property
-    def prompts(self):  # noqa: ANN201 - the Prompts of the services
+    def prompts(self) -> Prompts:
         return self.services.prompts
 
     def answer(self, question: str, channel: str = "", thread_ts: str = "") -> Answer:

@@ -2,10 +2,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from index import Hit
-
 from bot.http.deps import ReadAccess, ServicesDep
 from bot.http.schemas import DocumentPublic, SourceType
+from index import Hit
 
 router = APIRouter(tags=["catalog"], dependencies=[ReadAccess])
 

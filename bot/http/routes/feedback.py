@@ -1,4 +1,5 @@
 from fastapi import APIRouter, HTTPException, status
+
 from bot.http.deps import ReadAccess, ServicesDep, WriteAccess
 from bot.http.schemas import FeedbackCreate, FeedbackPublic, Gap, GapsResponse
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slack_bolt import App, Assistant, SetStatus, SetSuggestedPrompts, Say
+from slack_bolt import App, Assistant, Say, SetStatus, SetSuggestedPrompts
 from slack_sdk import WebClient
 
 from bot.slack.listeners.events import question_text

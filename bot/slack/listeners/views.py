@@ -8,10 +8,9 @@ from pydantic import ValidationError
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from index import InputRejected
-
 from bot.reflection_models import ReflectionCreate
 from bot.slack.responder import Responder
+from index import InputRejected
 
 FIELDS = ("what_happened", "what_we_learned", "what_next", "tags")
 
