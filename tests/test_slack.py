@@ -326,3 +326,25 @@ def test_abstention_offers_to_share_what_you_know(slack, standin) -> None:
     (opened,) = standin.wait_for("views.open")
     assert opened["view"]["callback_id"] == "reflection_modal"
     assert "boiling point of mercury" in opened["view"]["blocks"][0]["element"]["initial_value"]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (SLACK / "events").glob("*.json")))
+def test_every_real_event_payload_is_acknowledged(slack, name: str) -> None:
+    client, _ = slack
+    payload = fixture(f"events/{name}")
+    if "event" in payload:
+        payload = unique(payload)
+    response = send_event(client, payload)
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [(b"{not json", "application/json"), (b"payload=%7Bbroken", "application/x-www-form-urlencoded"), (b"", "application/json"), (b"\xff\xfe", "application/json")],
+)
+def test_signed_garbage_gets_a_4xx_not_a_5xx(slack, body: bytes, content_type: str) -> None:
+    client, _ = slack
+    ts = str(int(time.time()))
+    signature = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body.decode("utf-8", "replace"))
+    response = client.post("/slack/events", content=body, headers={"content-type": content_type, "x-slack-request-timestamp": ts, "x-slack-signature": signature})
+    assert response.status_code == 400 and "detail" in response.json()

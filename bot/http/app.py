@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from slack_sdk.signature import SignatureVerifier
 
 from bot.http.limits import BodySizeLimit
 from bot.http.routes import ask, documents, feedback, health, reflections, search, slack
@@ -26,6 +27,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         ready.embedder.embed_batch(["warm-up"])
         app.state.services = ready
         app.state.slack = create_slack_app(settings, ready) if settings.slack_enabled else None
+        app.state.slack_verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value()) if app.state.slack else None
         socket = start_socket_mode(app.state.slack, settings) if app.state.slack and settings.slack_app_token.get_secret_value() else None
         yield
         if socket is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -42,6 +43,12 @@ def create_slack_app(settings: Settings, services: Services) -> App:
     responder = Responder(services, ThreadMemory(services.catalog.engine))
     for surface in (assistant, events, commands, shortcuts, views, actions, home):
         surface.register(app, responder)
+
+    @app.event(re.compile(".*"))
+    def acknowledge_others(event: dict) -> None:
+        """Events no surface handles are acknowledged, so Slack does not retry them."""
+        log.debug("ignoring %s event", event.get("type"))
+
     return app
 
 
