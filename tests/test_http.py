@@ -99,6 +99,9 @@ def test_feedback_and_gaps(api) -> None:
         ("get", "/search", {"params": {"q": "x", "year_from": "soon"}}, 422),
         ("get", "/chunks/abc", {}, 422),
         ("get", "/chunks/999999", {}, 404),
+        ("get", "/chunks/327240939278409777057307381240692736", {}, 422),
+        ("get", "/documents", {"params": {"offset": 327240939278409777057307381240692736}}, 422),
+        ("get", "/search", {"params": {"q": "x", "document_id": 10**30}}, 422),
         ("post", "/feedback", {"json": {"question_id": "x"}}, 422),
     ],
 )

@@ -19,7 +19,7 @@ class Filters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source_type: SourceType | None = None
-    document_id: int | None = Field(None, ge=1)
+    document_id: int | None = Field(None, ge=1, le=2**53)
     tag: str | None = Field(None, min_length=1, max_length=64)
     year_from: int | None = Field(None, ge=1800, le=2200)
     year_to: int | None = Field(None, ge=1800, le=2200)

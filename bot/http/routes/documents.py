@@ -1,12 +1,13 @@
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 
 from bot.http.deps import ReadAccess, ServicesDep
 from bot.http.schemas import DocumentPublic, SourceType
 from index import Hit
 
 router = APIRouter(tags=["catalog"], dependencies=[ReadAccess])
+MAX_ID = 2**53  # larger integers overflow the database's 64-bit integers (and JSON clients' numbers)
 
 
 @router.get("/documents", response_model=list[DocumentPublic])
@@ -14,14 +15,14 @@ def list_documents(
     services: ServicesDep,
     source_type: SourceType | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[DocumentPublic]:
     """The catalog: every document with its metadata."""
     return [DocumentPublic.model_validate(d, from_attributes=True) for d in services.catalog.list_documents(source_type, limit, offset)]
 
 
 @router.get("/documents/{document_id}", response_model=DocumentPublic)
-def get_document(document_id: int, services: ServicesDep) -> DocumentPublic:
+def get_document(document_id: Annotated[int, Path(ge=1, le=MAX_ID)], services: ServicesDep) -> DocumentPublic:
     document = services.catalog.get_document(document_id)
     if document is None:
         raise HTTPException(404, f"No document with id {document_id}.")
@@ -31,7 +32,7 @@ def get_document(document_id: int, services: ServicesDep) -> DocumentPublic:
 
 
 @router.get("/chunks/{chunk_id}", response_model=Hit)
-def get_chunk(chunk_id: int, services: ServicesDep) -> Hit:
+def get_chunk(chunk_id: Annotated[int, Path(ge=1, le=MAX_ID)], services: ServicesDep) -> Hit:
     """A chunk's whole text and place, so a reader can open any citation."""
     meta = services.catalog.get_chunk(chunk_id)
     if meta is None:

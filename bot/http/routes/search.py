@@ -15,7 +15,7 @@ async def search(
     q: Annotated[str, Query(min_length=1, max_length=2000, description="What to look for", examples=["salami slicing"])],
     k: Annotated[int, Query(ge=1, le=50)] = 5,
     source_type: SourceType | None = None,
-    document_id: Annotated[int | None, Query(ge=1)] = None,
+    document_id: Annotated[int | None, Query(ge=1, le=2**53)] = None,
     tag: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     year_from: Annotated[int | None, Query(ge=1800, le=2200)] = None,
     year_to: Annotated[int | None, Query(ge=1800, le=2200)] = None,
