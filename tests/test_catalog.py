@@ -33,8 +33,18 @@ def _draft(source: str, text: str) -> tuple[DocumentDraft, list[ChunkDraft]]:
     return draft, [chunk]
 
 
-def test_store_replace_delete_and_revision(database_url: str) -> None:
-    catalog = Catalog(make_engine(database_url))
+@pytest.fixture
+def engines() -> Iterator[list]:
+    """Engines a test opens, disposed at the end so no connection outlives it."""
+    opened: list = []
+    yield opened
+    for engine in opened:
+        engine.dispose()
+
+
+def test_store_replace_delete_and_revision(database_url: str, engines: list) -> None:
+    engines.append(make_engine(database_url))
+    catalog = Catalog(engines[-1])
     catalog.create()
     catalog.create()  # idempotent
     embedder = FakeEmbedder()
@@ -53,9 +63,9 @@ def test_store_replace_delete_and_revision(database_url: str) -> None:
     assert catalog.revision() == start + 4
 
 
-def test_a_second_searcher_catches_up_with_another_process_writes(database_url: str) -> None:
-    engine = make_engine(database_url)
-    writer, reader_catalog = Catalog(engine), Catalog(make_engine(database_url))
+def test_a_second_searcher_catches_up_with_another_process_writes(database_url: str, engines: list) -> None:
+    engines.extend([make_engine(database_url), make_engine(database_url)])
+    writer, reader_catalog = Catalog(engines[0]), Catalog(engines[1])
     writer.create()
     embedder = FakeEmbedder()
     reader = Searcher(reader_catalog, embedder, background_keyword=False)
