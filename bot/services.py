@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from bot.answer import AnswerService
@@ -14,6 +13,7 @@ from bot.prompts import Prompts
 from bot.reflections import ReflectionService
 from bot.settings import Settings
 from index import Catalog, Searcher, make_engine
+from index.background import Coalescing
 from ingest import Embedder, IngestPipeline, load_embedder
 from ingest.pipeline import LEARNING_LOG_DIR
 
@@ -27,8 +27,6 @@ class Services:
     embedder: Embedder
     searcher: Searcher
     prompts: Prompts
-    _recheck_wanted: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
-    _recheck_worker: threading.Thread | None = field(default=None, init=False, repr=False)
 
     @cached_property
     def answers(self) -> AnswerService:
@@ -53,21 +51,14 @@ class Services:
             self.embedder,
             review=self.settings.review,
             export_dir=self.settings.corpus / LEARNING_LOG_DIR,
-            on_published=self.recheck_gaps_later,
+            on_published=self.gap_rechecks.request,
         )
 
-    def recheck_gaps_later(self) -> None:
-        """Re-check open gaps in the background so publishing stays fast; a burst of reflections
-        (50 at once) costs one or two re-checks, not fifty."""
-        self._recheck_wanted.set()
-        if self._recheck_worker is None or not self._recheck_worker.is_alive():
-            self._recheck_worker = threading.Thread(target=self._recheck_loop, name="gap-recheck", daemon=True)
-            self._recheck_worker.start()
-
-    def _recheck_loop(self) -> None:
-        while self._recheck_wanted.is_set():
-            self._recheck_wanted.clear()
-            self.recheck_gaps()
+    @cached_property
+    def gap_rechecks(self) -> Coalescing:
+        """Gap re-checks in the background so publishing stays fast; a burst of reflections costs
+        one or two re-checks, not one each."""
+        return Coalescing(self.recheck_gaps, "gap-recheck")
 
     def recheck_gaps(self) -> int:
         return self.gaps.recheck(self.answers.can_answer)

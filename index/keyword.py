@@ -10,6 +10,7 @@ import bm25s
 import numpy as np
 import Stemmer
 
+from index.background import Coalescing
 from index.fusion import reciprocal_rank_fusion
 
 _STEMMER = Stemmer.Stemmer("english")
@@ -71,8 +72,7 @@ class KeywordIndex:
         self._delta = _Tier()
         self._delta_ids: set[int] = set()
         self._hidden: set[int] = set()
-        self._rebuild_wanted = threading.Event()
-        self._worker: threading.Thread | None = None
+        self._rebuilder = Coalescing(self._rebuild_main, "bm25-rebuild")
 
     def __len__(self) -> int:
         return len(self._tokens)
@@ -92,31 +92,22 @@ class KeywordIndex:
                 self._main, self._delta, self._delta_ids, self._hidden = _Tier.build(self._tokens), _Tier(), set(), set()
                 return
             self._delta = _Tier.build({i: self._tokens[i] for i in self._delta_ids})
-        self._schedule_rebuild()
+        self._rebuilder.request()
 
-    def _schedule_rebuild(self) -> None:
-        self._rebuild_wanted.set()
-        if self._worker is None or not self._worker.is_alive():
-            self._worker = threading.Thread(target=self._rebuild_loop, name="bm25-rebuild", daemon=True)
-            self._worker.start()
-
-    def _rebuild_loop(self) -> None:
-        while self._rebuild_wanted.is_set():
-            self._rebuild_wanted.clear()
-            with self._lock:
-                snapshot = dict(self._tokens)
-            main = _Tier.build(snapshot)
-            with self._lock:
-                self._main = main
-                self._delta_ids = {i for i in self._tokens if i not in snapshot}
-                self._hidden = {i for i in snapshot if i not in self._tokens}
-                self._delta = _Tier.build({i: self._tokens[i] for i in self._delta_ids})
+    def _rebuild_main(self) -> None:
+        """Fold the delta into a new main tier built from a snapshot, keeping later changes as the delta."""
+        with self._lock:
+            snapshot = dict(self._tokens)
+        main = _Tier.build(snapshot)
+        with self._lock:
+            self._main = main
+            self._delta_ids = {i for i in self._tokens if i not in snapshot}
+            self._hidden = {i for i in snapshot if i not in self._tokens}
+            self._delta = _Tier.build({i: self._tokens[i] for i in self._delta_ids})
 
     def wait_until_merged(self, timeout: float = 30.0) -> None:
         """Block until the background rebuild has folded every delta into the main tier (benchmarks, tests)."""
-        worker = self._worker
-        if worker is not None:
-            worker.join(timeout)
+        self._rebuilder.wait(timeout)
 
     def search(self, query: str, k: int, allowed: list[int] | None = None) -> list[tuple[int, float]]:
         """Best `k` (chunk id, score) pairs with a positive BM25 score, within `allowed` when given."""

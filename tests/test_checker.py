@@ -57,3 +57,4 @@ def test_gate_abstains_when_the_question_names_what_the_passages_lack() -> None:
     assert not gate.supports("What does Selwyn say about salami slicing?", [], None)
     far = SOURCE.model_copy(update={"similarity": 0.05})
     assert not gate.supports("What are good penguin habitats in winter?", [far], None)
+
