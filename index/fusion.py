@@ -1,6 +1,9 @@
 """Reciprocal rank fusion: combine rankings whose scores are not comparable."""
 
-RRF_K = 60
+# A small k lets each retriever's top few passages through even when the other ranks them low
+# (dense misses names, BM25 misses paraphrase); k = 60, the textbook value, rewards consensus and
+# buried those passages below the 5,000-character budget (README, Retrieval quality).
+RRF_K = 10
 
 
 def reciprocal_rank_fusion(lists: list[list[tuple[int, float]]], k: int = RRF_K) -> list[tuple[int, float]]:

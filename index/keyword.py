@@ -22,6 +22,15 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
 
 
+def index_terms(texts: list[str]) -> list[list[str]]:
+    """The BM25 terms of each text: its tokens plus each adjacent pair ("total_place", "john_seddon").
+
+    Pairs make BM25 prefer passages that keep a query's phrases together over passages that only
+    share its words; on the eval sets they lift keyword MRR@10 most where questions name things.
+    """
+    return [tokens + [f"{a}_{b}" for a, b in zip(tokens, tokens[1:])] for tokens in tokenize(texts)]
+
+
 @dataclass
 class _Tier:
     """One immutable BM25 matrix over a fixed set of chunk ids."""
@@ -79,7 +88,7 @@ class KeywordIndex:
 
     def update(self, added: dict[int, str], removed: list[int]) -> None:
         """Add texts by chunk id and drop removed ids; both take effect before this returns."""
-        new_tokens = dict(zip(added, tokenize(list(added.values())), strict=True)) if added else {}
+        new_tokens = dict(zip(added, index_terms(list(added.values())), strict=True)) if added else {}
         with self._lock:
             for chunk_id in removed:
                 self._tokens.pop(chunk_id, None)
@@ -113,7 +122,7 @@ class KeywordIndex:
         """Best `k` (chunk id, score) pairs with a positive BM25 score, within `allowed` when given."""
         if k <= 0 or allowed == []:
             return []
-        query_tokens = tokenize([query])[0]
+        query_tokens = index_terms([query])[0]
         allowed_set = None if allowed is None else set(allowed)
         with self._lock:
             main, delta, hidden = self._main, self._delta, set(self._hidden)

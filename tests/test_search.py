@@ -15,6 +15,7 @@ pytestmark = pytest.mark.slow
         ("skills to hire and promote for collaboration", "working across organisational boundaries"),
         ("Which precondition is about being safe to fail?", "SAFE TO FAIL, ABLE TO BOUNCE BACK AND LEARN"),
         ("how much can a Future Pathways co-ordinator sign off", "sign off expenditure up to £1000"),
+        ("How is John Seddon's work used?", "systems analyst John Seddon"),  # a name: dense alone misses it
     ],
 )
 def test_known_passages_are_in_the_top_five(ingested, query: str, expected: str) -> None:
