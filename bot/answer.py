@@ -1,8 +1,8 @@
 """Answering: search, decide whether the corpus supports an answer, generate, check citations, log.
 
-The support gate abstains before generating when the best passages are neither close in meaning
-nor share enough of the question's content words, when the question names a year, number or
-acronym they never mention, or when it asks for a number or a year that no matching sentence holds. Whatever the generator writes then passes the same
+The support gate abstains before generating when the question names a place, person or body the
+corpus never mentions at all, when the best passages are neither close in meaning nor share enough
+of the question's content words, when the question names a year, number or acronym they never mention, or when it asks for a number or a year that no matching sentence holds. Whatever the generator writes then passes the same
 citation check; an answer left with no supported sentence abstains too.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -18,7 +19,7 @@ from sqlmodel import Session
 from bot.citations import check
 from bot.extractive import units_of
 from bot.generate import AnswerGenerator, ExtractiveGenerator, GenerationFailed
-from bot.lexical import anchors, content_terms, expected_answer_type, satisfies_type, terms
+from bot.lexical import anchors, content_terms, expected_answer_type, proper_names, satisfies_type, terms
 from bot.models import Answer, Turn, with_context
 from bot.prompts import Prompts
 from bot.records import QueryLog, new_id
@@ -36,9 +37,11 @@ class SupportGate:
     strong_similarity: float = 0.60
     min_typed_coverage: float = 0.25
 
-    def supports(self, question: str, hits: list[Hit], answer_type: str | None) -> bool:
+    def supports(self, question: str, hits: list[Hit], answer_type: str | None, corpus_mentions: Callable[[str], bool]) -> bool:
         if not hits:
             return False
+        if not all(corpus_mentions(name) for name in proper_names(question)):
+            return False  # "Wales", "Manchester": nothing in the corpus can speak about them
         wanted = content_terms(question)
         if not wanted:
             return False
@@ -98,7 +101,7 @@ class AnswerService:
         focus = with_context(question, history)
         hits = self.searcher.search(focus, k or self.k, filters or SearchFilters())
         answer_type = expected_answer_type(question)
-        answer = self._compose(question, hits, history, answer_type) if self.gate.supports(focus, hits, answer_type) else None
+        answer = self._compose(question, hits, history, answer_type) if self.gate.supports(focus, hits, answer_type, self.searcher.mentions) else None
         if answer is None:
             answer = Answer(answer=self.prompts.abstain, citations=[], abstained=True, question_id=new_id(), mode=self.generator.name)
         self._log(question, answer, hits, started, surface)
@@ -113,7 +116,7 @@ class AnswerService:
     def can_answer(self, question: str) -> bool:
         """Whether the corpus now supports an answer (the gate alone; nothing is logged)."""
         hits = self.searcher.search(question, self.k)
-        return self.gate.supports(question, hits, expected_answer_type(question))
+        return self.gate.supports(question, hits, expected_answer_type(question), self.searcher.mentions)
 
     def validate(self, question: str) -> str:
         text = " ".join(question.split())

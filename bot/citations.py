@@ -22,6 +22,9 @@ from index import Hit
 from ingest.chunk import split_sentences
 
 MARKER = re.compile(r"\s?\[(\d{1,3})\]")
+# A marker followed by more text ends a claim, even where the sentence splitter sees no boundary
+# (a closing quote then a marker: `..." [1] "...`).
+AFTER_MARKER = re.compile(r"(?<=\[\d\])\s+|(?<=\[\d\d\])\s+|(?<=\[\d\d\d\])\s+")
 QUOTED = re.compile(r"[\"“]([^\"”]{12,})[\"”]")
 MIN_SUPPORT = 0.34
 
@@ -40,14 +43,15 @@ def _sentences(paragraph: str) -> list[str]:
         if line.lstrip().startswith("- ") and claims:
             claims[-1] += "\n" + line
             continue
-        for start, end in split_sentences(line):
-            piece = line[start:end]
-            leading = re.match(r"^((?:\s*\[\d{1,3}\])+)\s*", piece)
-            if leading and claims:
-                claims[-1] += leading.group(1)
-                piece = piece[leading.end() :]
-            if piece.strip():
-                claims.append(piece)
+        for part in AFTER_MARKER.split(line):
+            for start, end in split_sentences(part):
+                piece = part[start:end]
+                leading = re.match(r"^((?:\s*\[\d{1,3}\])+)\s*", piece)
+                if leading and claims:
+                    claims[-1] += leading.group(1)
+                    piece = piece[leading.end() :]
+                if piece.strip():
+                    claims.append(piece)
     return claims
 
 

@@ -72,8 +72,13 @@ def score_units(question: str, hits: list[Hit], answer_type: str | None) -> list
 
 
 def select(units: list[Unit], hits: list[Hit]) -> list[Unit]:
-    """Best units under the per-source cap, making sure each cited document's best unit is in."""
+    """Best units under the per-source cap, making sure each cited document's best unit is in.
+
+    Consecutive chunks share a sentence, so the same words can come from two sources: they are
+    taken once.
+    """
     chosen: list[Unit] = []
+    taken: set[str] = set()
     per_source: dict[int, int] = {}
     ranked = sorted(units, key=lambda u: -u.score)
     best_per_document: dict[int, Unit] = {}
@@ -83,8 +88,10 @@ def select(units: list[Unit], hits: list[Hit]) -> list[Unit]:
     for unit in list(best_per_document.values())[:3] + ranked:
         if len(chosen) >= MAX_SENTENCES or unit.score < RELATIVE_FLOOR * top_score:
             continue
-        if unit in chosen or per_source.get(unit.n, 0) >= PER_SOURCE:
+        words = " ".join(unit.text.split())
+        if words in taken or per_source.get(unit.n, 0) >= PER_SOURCE:
             continue
+        taken.add(words)
         chosen.append(unit)
         per_source[unit.n] = per_source.get(unit.n, 0) + 1
     return chosen

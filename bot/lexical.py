@@ -50,6 +50,15 @@ def satisfies_type(text: str, answer_type: str | None) -> bool:
     return True
 
 
+# A capitalised word, or run of them, that does not open a sentence: "Wales", "Mayday Trust".
+_NAME = re.compile(r"(?<![.?!:]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+
+
+def proper_names(question: str) -> list[str]:
+    """Names a question mentions: places, people and bodies the passages must know to answer."""
+    return [name for name in _NAME.findall(question.strip()) if terms(name)]  # not "In" of "In-Care"
+
+
 _ANCHOR = re.compile(r"\b(\d{2,}|[A-Z]{2,6}s?)\b")
 
 

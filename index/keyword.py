@@ -47,6 +47,9 @@ class _Tier:
         retriever.index([tokens[i] for i in order], show_progress=False)
         return cls(order=order, retriever=retriever)
 
+    def knows(self, term: str) -> bool:
+        return self.retriever is not None and term in self.retriever.vocab_dict
+
     def search(self, query_tokens: list[str], k: int, allowed: set[int] | None, hidden: set[int]) -> list[tuple[int, float]]:
         if self.retriever is None:
             return []
@@ -117,6 +120,12 @@ class KeywordIndex:
     def wait_until_merged(self, timeout: float = 30.0) -> None:
         """Block until the background rebuild has folded every delta into the main tier (benchmarks, tests)."""
         self._rebuilder.wait(timeout)
+
+    def mentions(self, text: str) -> bool:
+        """Whether any word of `text` (stemmed) occurs in the indexed passages."""
+        with self._lock:
+            tiers = (self._main, self._delta)
+        return any(tier.knows(term) for term in tokenize([text])[0] for tier in tiers)
 
     def search(self, query: str, k: int, allowed: list[int] | None = None) -> list[tuple[int, float]]:
         """Best `k` (chunk id, score) pairs with a positive BM25 score, within `allowed` when given."""

@@ -108,6 +108,11 @@ class Searcher:
             return [(i, s) for i, s in lists[0] if i in self._metas][:k]
         return reciprocal_rank_fusion(lists)[:k]
 
+    def mentions(self, text: str) -> bool:
+        """Whether the corpus uses any word of `text` at all (for names the corpus has never seen)."""
+        self.sync()
+        return self._keywords.mentions(text)
+
     def meta(self, chunk_id: int) -> ChunkMeta | None:
         self.sync()
         return self._metas.get(chunk_id)

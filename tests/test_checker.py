@@ -2,6 +2,7 @@
 
 from bot.answer import SupportGate
 from bot.citations import check
+from bot.extractive import compose
 from bot.lexical import anchors, expected_answer_type
 from index import Hit
 
@@ -49,12 +50,40 @@ def test_anchors_and_answer_types() -> None:
     assert expected_answer_type("Why do targets distort the system?") is None
 
 
+def corpus_mentions(text: str) -> bool:
+    """The vocabulary of a one-passage corpus: SOURCE."""
+    return any(word.lower() in SOURCE.text.lower() + " selwyn" for word in text.split())
+
+
 def test_gate_abstains_when_the_question_names_what_the_passages_lack() -> None:
     gate = SupportGate()
-    assert gate.supports("What does Selwyn say about salami slicing?", [SOURCE], None)
-    assert not gate.supports("What does the Procurement Act 2023 say about salami slicing?", [SOURCE], None)
-    assert not gate.supports("How much did salami slicing save councils?", [SOURCE], "quantity")
-    assert not gate.supports("What does Selwyn say about salami slicing?", [], None)
+    assert gate.supports("What does Selwyn say about salami slicing?", [SOURCE], None, corpus_mentions)
+    assert not gate.supports("What does the Procurement Act 2023 say about salami slicing?", [SOURCE], None, corpus_mentions)
+    assert not gate.supports("How much did salami slicing save councils?", [SOURCE], "quantity", corpus_mentions)
+    assert not gate.supports("What does Selwyn say about salami slicing?", [], None, corpus_mentions)
     far = SOURCE.model_copy(update={"similarity": 0.05})
-    assert not gate.supports("What are good penguin habitats in winter?", [far], None)
+    assert not gate.supports("What are good penguin habitats in winter?", [far], None, corpus_mentions)
 
+
+def test_gate_abstains_on_a_name_the_corpus_never_mentions() -> None:
+    gate = SupportGate()
+    assert not gate.supports("Did councils in Wales try salami slicing to cut services?", [SOURCE], None, corpus_mentions)
+    assert gate.supports("Did Selwyn's councils try salami slicing to cut services?", [SOURCE], None, corpus_mentions)
+
+
+
+def test_a_sentence_shared_by_overlapping_chunks_is_quoted_once() -> None:
+    shared = "Partnership boards are ways of understanding the system and finding cross-system efficiencies."
+    first = SOURCE.model_copy(update={"chunk_id": 8, "text": f"Dividing systems into parts hides how they work. {shared}"})
+    second = SOURCE.model_copy(update={"chunk_id": 9, "text": f"{shared} Partnership boards need shared data to work."})
+    answer = compose("What are partnership boards for in understanding the system?", [first, second], None)
+    assert answer.count("Partnership boards are ways") == 1
+
+
+def test_quoted_claims_from_different_sources_side_by_side_are_all_kept() -> None:
+    board = SOURCE.model_copy(update={"chunk_id": 8, "text": "“The health and wellbeing board has learned to collaborate better on key issues.”"})
+    members = SOURCE.model_copy(update={"chunk_id": 9, "text": "“Senior board members recognise the value of sustained community engagement.”"})
+    draft = f"Vize: {board.text} [1] {members.text} [2]"
+    checked = check(draft, [board, members])
+    assert [c.chunk_id for c in checked.citations] == [8, 9]
+    assert "learned to collaborate better" in checked.text and "sustained community engagement" in checked.text
