@@ -17,6 +17,8 @@ from index.background import Coalescing
 from ingest import Embedder, IngestPipeline, load_embedder
 from ingest.pipeline import LEARNING_LOG_DIR
 
+GAP_RECHECK_SETTLE_S = 0.5  # a re-check overlapping a query embedding slows it down; see Coalescing
+
 
 @dataclass
 class Services:
@@ -57,8 +59,8 @@ class Services:
     @cached_property
     def gap_rechecks(self) -> Coalescing:
         """Gap re-checks in the background so publishing stays fast; a burst of reflections costs
-        one or two re-checks, not one each."""
-        return Coalescing(self.recheck_gaps, "gap-recheck")
+        one or two re-checks, not one each, and they start once the burst has settled."""
+        return Coalescing(self.recheck_gaps, "gap-recheck", settle=GAP_RECHECK_SETTLE_S)
 
     def recheck_gaps(self) -> int:
         return self.gaps.recheck(self.answers.can_answer)
