@@ -15,6 +15,7 @@ class SlackStandIn:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict]] = []
         self.lock = threading.Lock()
+        self.called = threading.Condition(self.lock)  # wait_for wakes on each call, not on a poll
         self.rate_limit_next: dict[str, int] = {}
         self.app = FastAPI()
         self.app.post("/api/{method}")(self.web_api)
@@ -36,8 +37,10 @@ class SlackStandIn:
             if self.rate_limit_next.get(method, 0) > 0:
                 self.rate_limit_next[method] -= 1
                 self.calls.append((f"{method}:429", payload))
+                self.called.notify_all()
                 return JSONResponse({"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": "1"})
             self.calls.append((method, payload))
+            self.called.notify_all()
         responses = {
             "auth.test": {"ok": True, "url": "https://learnloop-test.slack.com/", "team": "T", "user": "learnloop", "team_id": "T111", "user_id": "W111", "bot_id": "B111"},
             "chat.postMessage": {"ok": True, "channel": payload.get("channel"), "ts": f"{time.time():.6f}"},
@@ -50,17 +53,18 @@ class SlackStandIn:
         payload = await self._payload(request)
         with self.lock:
             self.calls.append((f"response:{hook}", payload))
+            self.called.notify_all()
         return PlainTextResponse("ok")
 
     def of(self, method: str) -> list[dict]:
         with self.lock:
-            return [payload for name, payload in self.calls if name == method]
+            return self._of(method)
+
+    def _of(self, method: str) -> list[dict]:
+        return [payload for name, payload in self.calls if name == method]
 
     def wait_for(self, method: str, count: int = 1, timeout: float = 15.0) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = self.of(method)
-            if len(found) >= count:
-                return found
-            time.sleep(0.05)
+        with self.called:
+            if self.called.wait_for(lambda: len(self._of(method)) >= count, timeout):
+                return self._of(method)
         raise AssertionError(f"{method} was called {len(self.of(method))} times, expected {count}; calls: {[n for n, _ in self.calls]}")
