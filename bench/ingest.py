@@ -8,6 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.common import timed
 from bot.services import build_services
 from bot.settings import Settings
 from index.records import contextual_text
@@ -33,8 +34,11 @@ def run() -> dict:
             chunks = [meta for meta, _ in services.catalog.chunk_metas()]
             texts = [contextual_text(m.title, m.section, m.text) for m in chunks]
     model = services.embedder._model  # the same SentenceTransformer the pipeline uses
-    plain = statistics.median(_seconds(lambda: model.encode(texts, batch_size=32, normalize_embeddings=True)) for _ in range(3))
-    pipeline = statistics.median(_seconds(lambda: services.embedder.embed_batch(texts)) for _ in range(3))
+    plain_ms, pipeline_ms = [], []
+    for _ in range(3):  # alternated, so drift in the machine's speed hits both alike
+        plain_ms.append(timed(lambda: model.encode(texts, batch_size=32, normalize_embeddings=True)))
+        pipeline_ms.append(timed(lambda: services.embedder.embed_batch(texts)))
+    plain, pipeline = statistics.median(plain_ms) / 1000, statistics.median(pipeline_ms) / 1000
     return {
         "chunks": report.chunks,
         "cold_ingest_s_median": round(statistics.median(cold), 2),
@@ -44,9 +48,3 @@ def run() -> dict:
         "pipeline_embed_chunks_per_s": round(len(texts) / pipeline, 1),
         "pipeline_vs_plain_ratio": round(plain / pipeline, 3),
     }
-
-
-def _seconds(fn) -> float:  # noqa: ANN001 - any callable
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start

@@ -75,4 +75,4 @@ class ProcessedEvent(SQLModel, table=True):
     """Slack event ids already handled, so a retry (X-Slack-Retry-Num) is never answered twice, by any replica."""
 
     event_id: str = Field(primary_key=True, max_length=64)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

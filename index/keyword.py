@@ -62,15 +62,14 @@ class _Tier:
         known = [t for t in query_tokens if t in self.retriever.vocab_dict]
         if not known:
             return []
-        mask = None
+        # get_scores, not retrieve: retrieve starts a thread pool per call, about 1.5 ms of a 2 ms search
+        scores = self.retriever.get_scores(known)
         if allowed is not None or hidden:
-            mask = np.array([(allowed is None or i in allowed) and i not in hidden for i in self.order], dtype=np.float32)
-            if not mask.any():
-                return []
-        positions, scores = self.retriever.retrieve(
-            [known], k=min(k, len(self.order)), show_progress=False, weight_mask=mask, n_threads=1
-        )
-        return [(self.order[int(p)], float(s)) for p, s in zip(positions[0], scores[0], strict=True) if s > 0]
+            scores = scores * np.array([(allowed is None or i in allowed) and i not in hidden for i in self.order], dtype=scores.dtype)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.order[int(p)], float(scores[p])) for p in top if scores[p] > 0]
 
 
 class KeywordIndex:

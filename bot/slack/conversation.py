@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, delete
 
 from bot.models import Turn
 from bot.records import ProcessedEvent, SlackThread
 from index.db import utcnow
 
 MAX_TURNS = 12
+EVENT_RETENTION = timedelta(days=1)  # Slack retries a failed delivery within minutes; a day is ample
+PRUNE_EVERY = 500  # events recorded between two prunes
 
 
 class ThreadMemory:
@@ -34,10 +38,13 @@ class ThreadMemory:
 
 
 class EventLedger:
-    """First sight of an event id wins; a retry of it is recognised across processes (primary key)."""
+    """First sight of an event id wins; a retry of it is recognised across processes (primary key).
+
+    Ids older than EVENT_RETENTION are forgotten now and then, so the table stays small."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._recorded = 0
 
     def first_time(self, event_id: str) -> bool:
         with Session(self.engine) as session:
@@ -46,4 +53,15 @@ class EventLedger:
                 session.commit()
             except IntegrityError:
                 return False
-            return True
+        self._recorded += 1
+        if self._recorded % PRUNE_EVERY == 0:
+            self.prune()
+        return True
+
+    def prune(self, now: datetime | None = None) -> int:
+        """Forget event ids recorded before the retention window; returns how many were forgotten."""
+        cutoff = (now or utcnow()) - EVENT_RETENTION
+        with Session(self.engine) as session:
+            result = session.exec(delete(ProcessedEvent).where(col(ProcessedEvent.created_at) < cutoff))
+            session.commit()
+            return result.rowcount
