@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from index.keyword import tokenize
 
@@ -29,8 +30,10 @@ def content_terms(text: str) -> set[str]:
     return set(tokenize([text])[0]) - QUESTION_NOISE
 
 
-def terms(text: str) -> set[str]:
-    return set(tokenize([text])[0])
+@lru_cache(maxsize=65536)
+def terms(text: str) -> frozenset[str]:
+    """Stemmed, stop-word-free terms of `text`; cached, as the same passages and sentences recur."""
+    return frozenset(tokenize([text])[0])
 
 
 def expected_answer_type(question: str) -> str | None:
