@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,12 @@ class Embedder(ABC):
 
 
 class SentenceTransformerEmbedder(Embedder):
-    """A local sentence-transformers model folder."""
+    """A local sentence-transformers model folder.
+
+    Every encode runs on one dedicated thread. Torch's OpenMP gives each calling thread its own
+    team of worker threads, so a web server's pool of request threads would grow many teams that
+    spin against each other on a small machine; one thread keeps one team.
+    """
 
     def __init__(self, model_path: str | Path, batch_size: int = 32) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -43,13 +49,15 @@ class SentenceTransformerEmbedder(Embedder):
         self.batch_size = batch_size
         self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
         self.dim = int(self._model.get_embedding_dimension())
+        self._torch_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
+        return self._torch_thread.submit(self._encode, list(texts)).result()
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
 
 
