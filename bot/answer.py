@@ -1,9 +1,11 @@
 """Answering: search, decide whether the corpus supports an answer, generate, check citations, log.
 
 The support gate abstains before generating when the question names a place, person or body the
-corpus never mentions at all, when the best passages are neither close in meaning nor share enough
-of the question's content words, when the question names a year, number or acronym they never mention, or when it asks for a number or a year that no matching sentence holds. Whatever the generator writes then passes the same
-citation check; an answer left with no supported sentence abstains too.
+corpus never mentions at all; when the best passages are neither close in meaning nor share
+enough of the question's content words; when the question names a year, number or acronym they
+never mention; or when it asks for a number or a year that no matching sentence holds. Whatever
+the generator writes then passes the same citation check; an answer left with no supported
+sentence abstains too.
 """
 
 from __future__ import annotations
