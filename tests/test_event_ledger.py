@@ -3,7 +3,10 @@
 from datetime import timedelta
 from pathlib import Path
 
-from bot import records  # noqa: F401 - registers the bot's tables
+from sqlmodel import Session
+
+from bot.records import ProcessedEvent
+from bot.slack import conversation
 from bot.slack.conversation import EventLedger
 from index.db import create_schema, make_engine, utcnow
 
@@ -17,4 +20,17 @@ def test_a_retry_is_recognised_until_the_id_ages_out(tmp_path: Path) -> None:
     assert ledger.prune() == 0  # nothing is old yet
     assert ledger.prune(now=utcnow() + timedelta(days=2)) == 2
     assert ledger.first_time("Ev1")
+    engine.dispose()
+
+
+def test_recording_events_prunes_old_ids_now_and_then(tmp_path: Path, monkeypatch) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    create_schema(engine)
+    with Session(engine) as session:
+        session.add(ProcessedEvent(event_id="EvOld", created_at=utcnow() - timedelta(days=3)))
+        session.commit()
+    monkeypatch.setattr(conversation, "PRUNE_EVERY", 2)
+    ledger = EventLedger(engine)
+    assert ledger.first_time("Ev1") and ledger.first_time("Ev2")  # the second one prunes
+    assert ledger.first_time("EvOld")
     engine.dispose()
