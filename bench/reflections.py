@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import httpx
-import numpy as np
 from sqlmodel import Session
 
 from bench.common import timed
@@ -18,6 +17,7 @@ from bot.records import Reflection
 from bot.services import Services, build_services
 from bot.settings import Settings
 from index.records import contextual_text
+from ingest import encodings_of
 from tests.conftest import LiveServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,9 +55,9 @@ def preload(services: Services, count: int) -> float:
             session.refresh(row)
     drafts = [services.reflections.draft(row) for row in rows]
     texts = [contextual_text(doc.title, c.section, c.text) for doc, chunks in drafts for c in chunks]
-    vectors = iter(services.embedder.embed_batch(texts))
+    encodings = iter(encodings_of(services.embedder.encode(texts)))
     for document, chunks in drafts:
-        services.catalog.replace_document(document, chunks, [np.asarray(next(vectors), dtype=np.float32).tobytes() for _ in chunks])
+        services.catalog.replace_document(document, chunks, [next(encodings) for _ in chunks])
     services.searcher.sync()
     services.searcher._keywords.wait_until_merged()
     return round(time.perf_counter() - start, 1)

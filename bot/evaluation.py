@@ -18,8 +18,6 @@ from bot.answer import AnswerService
 from bot.models import Answer
 from index import LearnloopError, Searcher, SearchFilters
 
-MODES = ("dense", "keyword", "hybrid")
-
 
 @dataclass(frozen=True)
 class EvalQuestion:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 import yaml
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -22,7 +21,7 @@ from bot.records import Reflection
 from bot.reflection_models import ReflectionCreate
 from index import Catalog, ChunkDraft, DocumentDraft, InputRejected, Searcher
 from index.records import contextual_text
-from ingest import REFLECTION_SOURCE_PREFIX, Embedder, chunk_blocks
+from ingest import REFLECTION_SOURCE_PREFIX, Embedder, chunk_blocks, encodings_of
 from ingest.structure import parse_text
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -118,8 +117,8 @@ class ReflectionService:
 
     def _index(self, reflection: Reflection) -> None:
         document, chunks = self.draft(reflection)
-        vectors = self.embedder.embed_batch([contextual_text(document.title, c.section, c.text) for c in chunks])
-        self.catalog.replace_document(document, chunks, [np.asarray(v, dtype=np.float32).tobytes() for v in vectors])
+        encoded = self.embedder.encode([contextual_text(document.title, c.section, c.text) for c in chunks])
+        self.catalog.replace_document(document, chunks, encodings_of(encoded))
         self.searcher.sync()
         if self.on_published:
             self.on_published()

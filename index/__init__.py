@@ -7,6 +7,7 @@ from index.catalog import Catalog
 from index.db import make_engine
 from index.errors import AnswerError, IngestError, InputRejected, LearnloopError, SearchError
 from index.records import ChunkDraft, ChunkMeta, DocumentDraft, Hit, PassageRef, SearchFilters
+from index.search import MODES as RETRIEVAL_MODES
 from index.search import QueryEncoder, Searcher
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "LearnloopError",
     "PassageRef",
     "QueryEncoder",
+    "RETRIEVAL_MODES",
     "SearchError",
     "Searcher",
     "SearchFilters",

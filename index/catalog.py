@@ -8,8 +8,8 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
-from index.db import CatalogRevision, Chunk, Document, create_schema, utcnow
-from index.records import ChunkDraft, ChunkMeta, DocumentDraft
+from index.db import CatalogRevision, Chunk, ChunkTokens, Document, create_schema, utcnow
+from index.records import ChunkDraft, ChunkEncoding, ChunkMeta, DocumentDraft
 
 
 class Catalog:
@@ -42,25 +42,30 @@ class Catalog:
                 query = query.where(col(Document.source).startswith(source_prefix))
             return dict(session.exec(query).all())
 
-    def embeddings_by_hash(self, hashes: Iterable[str]) -> dict[str, bytes]:
-        """Stored embeddings for chunk content hashes, so unchanged passages are never re-embedded."""
+    def encodings_by_hash(self, hashes: Iterable[str]) -> dict[str, ChunkEncoding]:
+        """Stored encodings for chunk content hashes, so unchanged passages are never re-embedded
+        (a chunk stored before it had token vectors is not reused: it is embedded again)."""
         wanted = list(set(hashes))
-        found: dict[str, bytes] = {}
+        found: dict[str, ChunkEncoding] = {}
         with Session(self.engine) as session:
             for start in range(0, len(wanted), 500):
                 batch = wanted[start : start + 500]
-                rows = session.exec(select(Chunk.content_hash, Chunk.embedding).where(col(Chunk.content_hash).in_(batch)))
-                found.update(rows.all())
+                query = (
+                    select(Chunk.content_hash, Chunk.embedding, ChunkTokens.vectors)
+                    .join(ChunkTokens, col(ChunkTokens.chunk_id) == Chunk.id)
+                    .where(col(Chunk.content_hash).in_(batch))
+                )
+                found.update((digest, ChunkEncoding(vector, tokens)) for digest, vector, tokens in session.exec(query))
         return found
 
-    def replace_document(self, draft: DocumentDraft, chunks: list[ChunkDraft], embeddings: list[bytes]) -> Document:
+    def replace_document(self, draft: DocumentDraft, chunks: list[ChunkDraft], encodings: list[ChunkEncoding]) -> Document:
         """Store `draft` with its chunks, replacing any document with the same source, atomically."""
-        if len(chunks) != len(embeddings):
-            raise ValueError("one embedding per chunk is required")
+        if len(chunks) != len(encodings):
+            raise ValueError("one encoding per chunk is required")
         with Session(self.engine) as session:
             old = session.exec(select(Document).where(Document.source == draft.source)).first()
             if old is not None:
-                session.exec(delete(Chunk).where(col(Chunk.document_id) == old.id))
+                _delete_chunks(session, old.id)
                 session.delete(old)
                 session.flush()
             document = Document(
@@ -77,10 +82,10 @@ class Catalog:
             )
             session.add(document)
             session.flush()
-            session.add_all(
-                Chunk(document_id=document.id, embedding=vector, **_chunk_fields(chunk))
-                for chunk, vector in zip(chunks, embeddings, strict=True)
-            )
+            rows = [Chunk(document_id=document.id, embedding=encoding.vector, **_chunk_fields(chunk)) for chunk, encoding in zip(chunks, encodings, strict=True)]
+            session.add_all(rows)
+            session.flush()
+            session.add_all(ChunkTokens(chunk_id=row.id, vectors=encoding.tokens) for row, encoding in zip(rows, encodings, strict=True))
             _bump_revision(session)
             session.commit()
             session.refresh(document)
@@ -92,7 +97,7 @@ class Catalog:
             document = session.exec(select(Document).where(Document.source == source)).first()
             if document is None:
                 return False
-            session.exec(delete(Chunk).where(col(Chunk.document_id) == document.id))
+            _delete_chunks(session, document.id)
             session.delete(document)
             _bump_revision(session)
             session.commit()
@@ -109,17 +114,23 @@ class Catalog:
         with self.engine.connect() as connection:
             return set(connection.execute(select(Chunk.id)).scalars())
 
-    def chunk_metas(self, ids: Iterable[int] | None = None) -> Iterator[tuple[ChunkMeta, bytes]]:
-        """Chunks with their document's metadata and embedding; all of them, or only `ids`."""
+    def chunk_metas(self, ids: Iterable[int] | None = None) -> Iterator[tuple[ChunkMeta, ChunkEncoding]]:
+        """Chunks with their document's metadata and encoding; all of them, or only `ids`.
+
+        A chunk stored before token vectors existed comes with empty token bytes."""
         wanted = None if ids is None else sorted(ids)
         batches = [None] if wanted is None else [wanted[i : i + 500] for i in range(0, len(wanted), 500)]
         with Session(self.engine) as session:
             for batch in batches:
-                query = select(Chunk, Document).join(Document, col(Chunk.document_id) == Document.id)
+                query = (
+                    select(Chunk, Document, ChunkTokens.vectors)
+                    .join(Document, col(Chunk.document_id) == Document.id)
+                    .outerjoin(ChunkTokens, col(ChunkTokens.chunk_id) == Chunk.id)
+                )
                 if batch is not None:
                     query = query.where(col(Chunk.id).in_(batch))
-                for chunk, document in session.exec(query.order_by(col(Chunk.id))):
-                    yield to_meta(chunk, document), chunk.embedding
+                for chunk, document, tokens in session.exec(query.order_by(col(Chunk.id))):
+                    yield to_meta(chunk, document), ChunkEncoding(chunk.embedding, tokens or b"")
 
     def get_chunk(self, chunk_id: int) -> ChunkMeta | None:
         with Session(self.engine) as session:
@@ -180,6 +191,13 @@ def _chunk_fields(chunk: ChunkDraft) -> dict:
         "char_end": chunk.char_end,
         "content_hash": chunk.content_hash,
     }
+
+
+def _delete_chunks(session: Session, document_id: int | None) -> None:
+    """Delete a document's chunks and their token vectors (explicitly: no reliance on cascades)."""
+    chunk_ids = select(Chunk.id).where(col(Chunk.document_id) == document_id)
+    session.exec(delete(ChunkTokens).where(col(ChunkTokens.chunk_id).in_(chunk_ids)))
+    session.exec(delete(Chunk).where(col(Chunk.document_id) == document_id))
 
 
 def _bump_revision(session: Session) -> None:

@@ -50,6 +50,17 @@ class Chunk(SQLModel, table=True):
     embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
+class ChunkTokens(SQLModel, table=True):
+    """A chunk's packed token vectors for late interaction (index.late).
+
+    A table of its own rather than a column of Chunk, so a catalog created before late
+    interaction gains it on the next start; chunks without a row are re-embedded on re-ingest.
+    """
+
+    chunk_id: int = Field(foreign_key="chunk.id", primary_key=True, ondelete="CASCADE")
+    vectors: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
 class CatalogRevision(SQLModel, table=True):
     """A counter bumped by every change to chunks, so each process knows when to catch up."""
 

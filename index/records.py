@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 
@@ -11,6 +12,23 @@ def contextual_text(title: str, section: str, text: str) -> str:
     """Title and section before the passage: what is embedded and keyword-indexed, never quoted."""
     head = f"{title} > {section}" if section else title
     return f"{head}\n{text}"
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """What an embedder makes of texts: one pooled vector per text for dense search, and per text
+    the vectors of its content tokens (stop words and punctuation left out) for late interaction."""
+
+    vectors: np.ndarray
+    tokens: list[np.ndarray]
+
+
+@dataclass(frozen=True)
+class ChunkEncoding:
+    """A chunk's stored encoding: its float32 vector and its packed token vectors (index.late)."""
+
+    vector: bytes
+    tokens: bytes
 
 
 @dataclass(frozen=True)

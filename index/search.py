@@ -1,4 +1,5 @@
-"""Hybrid search: dense (FAISS) and keyword (BM25) candidates fused by reciprocal rank.
+"""Hybrid search: dense (FAISS) and keyword (BM25) candidates, reranked by late interaction
+(token-level MaxSim), the three rankings fused by reciprocal rank.
 
 The searcher keeps both indexes and the chunks' metadata in memory and catches up with the
 catalog whenever its revision moves, so several processes can share one database.
@@ -18,18 +19,22 @@ from index.catalog import Catalog
 from index.errors import SearchError
 from index.fusion import reciprocal_rank_fusion
 from index.keyword import KeywordIndex
-from index.records import ChunkMeta, Hit, SearchFilters
+from index.late import TokenIndex
+from index.records import ChunkMeta, Encoded, Hit, SearchFilters
 from index.vectors import VectorIndex
 
 CANDIDATES = 50
+MODES = ("dense", "keyword", "late", "hybrid")
 
 
 class QueryEncoder(Protocol):
-    """Anything that turns texts into normalised float32 vectors (ingest's embedders do)."""
+    """Anything that turns texts into normalised float32 vectors and token vectors (ingest's embedders do)."""
 
     dim: int
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode(self, texts: Sequence[str]) -> Encoded: ...
 
 
 class Searcher:
@@ -42,6 +47,7 @@ class Searcher:
         self._metas: dict[int, ChunkMeta] = {}
         self._vectors = VectorIndex(encoder.dim)
         self._keywords = KeywordIndex(background=background_keyword)
+        self._tokens = TokenIndex(encoder.dim)
         self._revision = -1
         self._sync_lock = threading.Lock()
 
@@ -71,12 +77,16 @@ class Searcher:
     def _apply(self, added_ids: list[int], removed: list[int]) -> None:
         new_metas: dict[int, ChunkMeta] = {}
         vectors: list[np.ndarray] = []
-        for meta, embedding in self.catalog.chunk_metas(added_ids):
+        tokens: dict[int, bytes] = {}
+        for meta, encoding in self.catalog.chunk_metas(added_ids):
             new_metas[meta.chunk_id] = meta
-            vectors.append(np.frombuffer(embedding, dtype=np.float32))
+            vectors.append(np.frombuffer(encoding.vector, dtype=np.float32))
+            tokens[meta.chunk_id] = encoding.tokens
         self._vectors.remove(removed)
+        self._tokens.remove(removed)
         if new_metas:
             self._vectors.add(list(new_metas), np.vstack(vectors))
+        self._tokens.add(tokens)
         self._keywords.update({i: m.contextual_text for i, m in new_metas.items()}, removed)
         for chunk_id in removed:
             self._metas.pop(chunk_id, None)
@@ -86,27 +96,33 @@ class Searcher:
         """The `k` best chunks for `query`, best first, each carrying its fused score."""
         if not query.strip():
             raise SearchError("The query is empty.")
-        self.sync()
-        query_vector = self.encoder.embed_batch([query])[0]
-        ranked = self.rank(query, max(k, 1), filters or SearchFilters(), query_vector=query_vector)
-        similarities = self._vectors.similarities(query_vector, [i for i, _ in ranked[:k]])
+        encoded = self.encoder.encode([query])
+        ranked = self.rank(query, max(k, 1), filters or SearchFilters(), encoded=encoded)
+        similarities = self._vectors.similarities(encoded.vectors[0], [i for i, _ in ranked[:k]])
         return [Hit.from_meta(self._metas[i], score, similarities.get(i)) for i, score in ranked[:k]]
 
-    def rank(
-        self, query: str, k: int, filters: SearchFilters, mode: str = "hybrid", query_vector: np.ndarray | None = None
-    ) -> list[tuple[int, float]]:
-        """Fused (chunk id, score) list; `mode` dense or keyword gives one retriever alone (for eval)."""
+    def rank(self, query: str, k: int, filters: SearchFilters, mode: str = "hybrid", encoded: Encoded | None = None) -> list[tuple[int, float]]:
+        """Fused (chunk id, score) list; `mode` dense, keyword or late gives one ranking alone (for eval).
+
+        Late interaction reranks the union of the dense and keyword candidates: scoring every
+        chunk's tokens would cost a pass over all of them per query.
+        """
+        if mode not in MODES:
+            raise SearchError(f"Unknown retrieval mode '{mode}': use one of {', '.join(MODES)}.")
+        self.sync()
         allowed = None if filters.is_empty() else [i for i, m in self._metas.items() if filters.admits(m)]
         depth = max(CANDIDATES, k)
-        lists: list[list[tuple[int, float]]] = []
-        if mode in ("hybrid", "dense"):
-            vector = self.encoder.embed_batch([query])[0] if query_vector is None else query_vector
-            lists.append(self._vectors.search(vector, depth, allowed))
-        if mode in ("hybrid", "keyword"):
-            lists.append(self._keywords.search(query, depth, allowed))
-        if len(lists) == 1:
-            return [(i, s) for i, s in lists[0] if i in self._metas][:k]
-        return reciprocal_rank_fusion(lists)[:k]
+        keyword = self._keywords.search(query, depth, allowed) if mode != "dense" else []
+        if mode == "keyword":
+            return [(i, s) for i, s in keyword if i in self._metas][:k]
+        encoded = encoded or self.encoder.encode([query])
+        dense = self._vectors.search(encoded.vectors[0], depth, allowed)
+        if mode == "dense":
+            return dense[:k]
+        late = self._tokens.rank(encoded.tokens[0], [i for i, _ in dense + keyword])
+        if mode == "late":
+            return late[:k]
+        return reciprocal_rank_fusion([dense, late, keyword])[:k]
 
     def mentions(self, text: str) -> bool:
         """Whether the corpus uses any word of `text` at all (for names the corpus has never seen)."""
@@ -136,10 +152,12 @@ class Searcher:
             vectors = VectorIndex.load(self.cache_dir / "vectors.faiss")
         except (OSError, ValueError, RuntimeError):
             return False
-        metas = {meta.chunk_id: meta for meta, _ in self.catalog.chunk_metas()}
+        stored = list(self.catalog.chunk_metas())
+        metas = {meta.chunk_id: meta for meta, _ in stored}
         if vectors.ids() != set(metas):
             return False
         self._vectors, self._metas = vectors, metas
+        self._tokens.add({meta.chunk_id: encoding.tokens for meta, encoding in stored})
         self._keywords.update({i: m.contextual_text for i, m in metas.items()}, [])
         self._revision = revision
         return True

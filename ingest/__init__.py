@@ -4,7 +4,7 @@ What other packages may use is listed in `__all__`.
 """
 
 from ingest.chunk import ChunkSizes, chunk_blocks
-from ingest.embed import DEFAULT_MODEL, Embedder, load_embedder, register_embedder
+from ingest.embed import DEFAULT_MODEL, Embedder, encodings_of, load_embedder, register_embedder
 from ingest.pipeline import REFLECTION_SOURCE_PREFIX, IngestPipeline, IngestReport
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "IngestPipeline",
     "IngestReport",
     "chunk_blocks",
+    "encodings_of",
     "load_embedder",
     "register_embedder",
 ]

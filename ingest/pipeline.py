@@ -13,17 +13,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from index import Catalog, ChunkDraft, DocumentDraft, IngestError
 from index.records import contextual_text
 from ingest.chunk import ChunkSizes, chunk_blocks
-from ingest.embed import Embedder
+from ingest.embed import Embedder, encodings_of
 from ingest.load import SUPPORTED_SUFFIXES, LoadedFile, load_file
 from ingest.sources import as_list, read_sources, title_from_name, year_of
 from ingest.structure import parse_pdf_pages, parse_text
 
-PIPELINE_VERSION = "3"  # bump when cleaning or chunking changes, so every file is re-read once
+PIPELINE_VERSION = "4"  # bump when cleaning, chunking or what is stored per chunk changes, so every file is re-read once
 LEARNING_LOG_DIR = "learning-logs"
 REFLECTION_SOURCE_PREFIX = "reflection:"
 
@@ -158,11 +156,10 @@ class IngestPipeline:
     def _store(self, parsed: list[_Parsed], report: IngestReport) -> None:
         """Embed every new passage of every changed file in one batch, then store file by file."""
         all_chunks = [(item, chunk) for item in parsed for chunk in item.chunks]
-        known = self.catalog.embeddings_by_hash(chunk.content_hash for _, chunk in all_chunks)
+        known = self.catalog.encodings_by_hash(chunk.content_hash for _, chunk in all_chunks)
         missing = {chunk.content_hash: contextual_text(item.draft.title, chunk.section, chunk.text) for item, chunk in all_chunks if chunk.content_hash not in known}
         if missing:
-            vectors = self.embedder.embed_batch(list(missing.values()))
-            known.update({h: np.asarray(v, dtype=np.float32).tobytes() for h, v in zip(missing, vectors, strict=True)})
+            known.update(zip(missing, encodings_of(self.embedder.encode(list(missing.values()))), strict=True))
         report.embedded += len(missing)
         for item in parsed:
             self.catalog.replace_document(item.draft, item.chunks, [known[c.content_hash] for c in item.chunks])

@@ -17,7 +17,9 @@ import uvicorn
 
 from bot.services import Services, build_services
 from bot.settings import Settings
+from index.records import Encoded
 from ingest import Embedder, load_embedder, register_embedder
+from ingest.embed import is_content_token
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -38,10 +40,21 @@ class FakeEmbedder(Embedder):
         self.texts += len(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+            out[row] = self._word_vectors(re.findall(r"\w+", text.lower())).sum(axis=0)
             out[row] /= max(np.linalg.norm(out[row]), 1e-9)
         return out
+
+    def encode(self, texts: Sequence[str]) -> Encoded:
+        """Each content word is a token whose vector is its own hashed axis."""
+        tokens = [self._word_vectors([w for w in re.findall(r"\w+", text.lower()) if is_content_token(w)]) for text in texts]
+        return Encoded(self.embed_batch(texts), tokens)
+
+    @classmethod
+    def _word_vectors(cls, words: list[str]) -> np.ndarray:
+        vectors = np.zeros((len(words), cls.dim), dtype=np.float32)
+        for row, word in enumerate(words):
+            vectors[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % cls.dim] = 1.0
+        return vectors
 
 
 register_embedder("fake", lambda spec: FakeEmbedder())

@@ -3,10 +3,15 @@
 import uuid
 from collections.abc import Iterator
 
+import numpy as np
 import psycopg
 import pytest
+from sqlmodel import Session, delete, func, select
 
 from index import Catalog, ChunkDraft, DocumentDraft, Searcher, make_engine
+from index.db import ChunkTokens
+from index.late import unpack_tokens
+from ingest import encodings_of
 from tests.conftest import FakeEmbedder
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -51,16 +56,42 @@ def test_store_replace_delete_and_revision(database_url: str, engines: list) -> 
     start = catalog.revision()
     for source, text in (("a.md", "alpha beta gamma"), ("b.md", "delta epsilon")):
         draft, chunks = _draft(source, text)
-        catalog.replace_document(draft, chunks, [embedder.embed_batch([text])[0].tobytes()])
+        catalog.replace_document(draft, chunks, encodings_of(embedder.encode([text])))
     assert catalog.counts() == (2, 2)
     draft, chunks = _draft("a.md", "alpha replaced")
-    catalog.replace_document(draft, chunks, [embedder.embed_batch(["alpha replaced"])[0].tobytes()])
+    catalog.replace_document(draft, chunks, encodings_of(embedder.encode(["alpha replaced"])))
     assert catalog.counts() == (2, 2)
     assert catalog.document_hashes() == {"a.md": "h-alpha replaced", "b.md": "h-delta epsilon"}
-    assert "c-alpha replaced" in catalog.embeddings_by_hash(["c-alpha replaced", "missing"])
+    assert set(catalog.encodings_by_hash(["c-alpha replaced", "missing"])) == {"c-alpha replaced"}
     assert catalog.delete_document("b.md") and not catalog.delete_document("b.md")
     assert catalog.counts() == (1, 1)
+    assert _token_rows(catalog) == 1  # the replaced and the deleted chunks' token vectors went with them
     assert catalog.revision() == start + 4
+
+
+def test_token_vectors_round_trip_and_a_chunk_without_them_is_not_reused(database_url: str, engines: list) -> None:
+    engines.append(make_engine(database_url))
+    catalog = Catalog(engines[-1])
+    catalog.create()
+    embedder = FakeEmbedder()
+    draft, chunks = _draft("a.md", "outcomes commissioning outcomes")
+    encoded = embedder.encode([chunks[0].text])
+    catalog.replace_document(draft, chunks, encodings_of(encoded))
+    stored = catalog.encodings_by_hash([chunks[0].content_hash])[chunks[0].content_hash]
+    codes, scales = unpack_tokens(stored.tokens, embedder.dim)
+    assert np.allclose(codes * scales[:, None], encoded.tokens[0], atol=1 / 127)
+    assert np.array_equal(np.frombuffer(stored.vector, dtype=np.float32), encoded.vectors[0])
+    with Session(catalog.engine) as session:  # a catalog written before token vectors existed
+        session.exec(delete(ChunkTokens))
+        session.commit()
+    assert catalog.encodings_by_hash([chunks[0].content_hash]) == {}
+    [(meta, encoding)] = list(catalog.chunk_metas())
+    assert meta.text == chunks[0].text and encoding.tokens == b""
+
+
+def _token_rows(catalog: Catalog) -> int:
+    with Session(catalog.engine) as session:
+        return session.exec(select(func.count()).select_from(ChunkTokens)).one()
 
 
 def test_a_second_searcher_catches_up_with_another_process_writes(database_url: str, engines: list) -> None:
@@ -70,7 +101,7 @@ def test_a_second_searcher_catches_up_with_another_process_writes(database_url: 
     embedder = FakeEmbedder()
     reader = Searcher(reader_catalog, embedder, background_keyword=False)
     draft, chunks = _draft("x.md", "commissioning for outcomes in complex systems")
-    writer.replace_document(draft, chunks, [embedder.embed_batch([chunks[0].text])[0].tobytes()])
+    writer.replace_document(draft, chunks, encodings_of(embedder.encode([chunks[0].text])))
     hits = reader.search("commissioning outcomes", 3)
     assert hits and hits[0].text == chunks[0].text and hits[0].page_start == 1
     writer.delete_document("x.md")

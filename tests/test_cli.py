@@ -39,7 +39,7 @@ def test_eval_prints_retrieval_and_answer_metrics(env, tmp_path: Path) -> None:
     questions = tmp_path / "five.jsonl"
     questions.write_text("\n".join(lines) + "\n")
     metrics = json.loads(run(env, "eval", str(questions), "--json").stdout)
-    assert set(metrics["retrieval"]) == {"dense", "keyword", "hybrid"}
+    assert set(metrics["retrieval"]) == {"dense", "keyword", "late", "hybrid"}
     assert metrics["retrieval"]["hybrid"]["questions"] == 5 and 0 <= metrics["retrieval"]["hybrid"]["mrr@10"] <= 1
     assert metrics["answers"]["citation_validity"] == 1
 
@@ -49,6 +49,11 @@ def test_eval_rejects_a_malformed_question_file(env, tmp_path: Path) -> None:
     bad.write_text('{"id": "x"}\n')
     result = CliRunner().invoke(app, ["eval", str(bad)], env=env)
     assert result.exit_code == 1 and "bad.jsonl:1" in result.output
+
+
+def test_eval_names_the_retrievers_it_knows_when_given_another(env) -> None:
+    result = CliRunner().invoke(app, ["eval", str(FIXTURES / "eval" / "dev.jsonl"), "--modes", "dense,colbert", "--no-answers"], env=env)
+    assert result.exit_code == 1 and "colbert" in result.output and "late" in result.output
 
 
 def test_reflect_from_a_file_and_from_the_terminal_then_export(env, tmp_path: Path) -> None:

@@ -4,11 +4,14 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+from sqlmodel import Session, delete, func, select
 from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.services import build_services
 from index import SearchFilters
+from index.db import ChunkTokens
 from tests.conftest import FIXTURES, FakeEmbedder, make_settings
 
 
@@ -25,6 +28,21 @@ def test_reingest_with_nothing_changed_embeds_nothing(tmp_path: Path, corpus: Pa
     second = services.pipeline.run()
     assert (second.documents, second.chunks, second.skipped, second.embedded) == (0, 0, 5, 0)
     assert embedder.texts == texts_embedded
+
+
+def test_a_catalog_from_before_token_vectors_gains_them_on_the_next_ingest(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    services, _ = _services(tmp_path, corpus)
+    monkeypatch.setattr("ingest.pipeline.PIPELINE_VERSION", "3")
+    first = services.pipeline.run()
+    with Session(services.catalog.engine) as session:  # what a catalog written before them looks like
+        session.exec(delete(ChunkTokens))
+        session.commit()
+    monkeypatch.undo()
+    upgraded = services.pipeline.run()
+    assert upgraded.documents == 5 and upgraded.embedded == first.chunks, "every passage gets its token vectors"
+    with Session(services.catalog.engine) as session:
+        assert session.exec(select(func.count()).select_from(ChunkTokens)).one() == first.chunks
+    assert services.pipeline.run().embedded == 0
 
 
 def test_changed_file_replaces_its_chunks_and_only_new_passages_are_embedded(tmp_path: Path, corpus: Path) -> None:

@@ -10,8 +10,8 @@ from rich.progress import Progress
 from rich.table import Table
 
 from bot.cli.common import console, fails_cleanly, print_json, services_from
-from bot.evaluation import MODES, answer_metrics, load_questions, retrieval_metrics
-from index import SearchFilters
+from bot.evaluation import answer_metrics, load_questions, retrieval_metrics
+from index import RETRIEVAL_MODES, SearchFilters
 
 
 def register(app: typer.Typer) -> None:
@@ -73,7 +73,7 @@ def evaluate(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Question file (JSON lines)."),
     k: int = typer.Option(5, "-k", min=1, max=50),
     budget: int = typer.Option(5000, help="Context budget in characters."),
-    modes: str = typer.Option(",".join(MODES), help="Retrievers to compare: dense, keyword, hybrid."),
+    modes: str = typer.Option(",".join(RETRIEVAL_MODES), help=f"Retrievers to compare: {', '.join(RETRIEVAL_MODES)}."),
     answers: bool = typer.Option(True, "--answers/--no-answers", help="Also answer every question and score the answers."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics object as JSON."),
 ) -> None:

@@ -1,0 +1,78 @@
+"""Late interaction: packed token vectors, MaxSim ranking, and what it adds to hybrid search."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.evaluation import load_questions, retrieval_metrics
+from index import Catalog, ChunkDraft, DocumentDraft, Searcher, SearchFilters, make_engine
+from index.late import TokenIndex, pack_tokens, unpack_tokens
+from ingest import encodings_of
+from tests.conftest import FIXTURES, FakeEmbedder
+
+DIM = 8
+
+
+def _unit(*axes: int) -> np.ndarray:
+    """One token vector per axis, each pointing along it."""
+    matrix = np.zeros((len(axes), DIM), dtype=np.float32)
+    matrix[range(len(axes)), axes] = 1.0
+    return matrix
+
+
+def test_packed_tokens_round_trip_within_int8_precision() -> None:
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(30, DIM)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    codes, scales = unpack_tokens(pack_tokens(vectors), DIM)
+    assert codes.dtype == np.int8 and codes.shape == (30, DIM)
+    assert np.abs(codes * scales[:, None] - vectors).max() <= scales.max() / 2 + 1e-6
+    assert pack_tokens(np.zeros((0, DIM))) == b""
+    with pytest.raises(ValueError, match="does not hold"):
+        unpack_tokens(b"\x00" * 7, DIM)
+
+
+def test_maxsim_ranks_the_chunk_holding_every_query_token_first() -> None:
+    index = TokenIndex(DIM)
+    index.add({1: pack_tokens(_unit(0, 5)), 2: pack_tokens(_unit(0, 1, 2, 6)), 3: pack_tokens(_unit(7)), 4: b""})
+    ranked = index.rank(_unit(0, 1, 2), [3, 1, 2, 4, 99])
+    assert [i for i, _ in ranked] == [2, 1, 3]  # no tokens (4) or unknown (99): left out
+    assert ranked[0][1] == pytest.approx(1.0) and ranked[1][1] == pytest.approx(1 / 3) and ranked[2][1] == pytest.approx(0.0)
+    index.remove([2])
+    assert [i for i, _ in index.rank(_unit(0, 1, 2), [1, 2, 3])] == [1, 3]
+    assert index.rank(np.zeros((0, DIM), dtype=np.float32), [1, 3]) == []
+
+
+def test_hybrid_search_fuses_late_interaction_over_its_candidates(tmp_path: Path) -> None:
+    catalog = Catalog(make_engine(f"sqlite:///{tmp_path / 'c.db'}"))
+    catalog.create()
+    embedder = FakeEmbedder()
+    texts = ["Outcomes based commissioning needs trust", "Commissioning cycles and procurement rules", "Trust grows through shared outcomes work"]
+    for n, text in enumerate(texts):
+        draft = DocumentDraft(source=f"{n}.md", content_hash=str(n), title="Doc", source_type="report")
+        chunk = ChunkDraft(ordinal=0, text=text, section="", page_start=None, page_end=None, char_start=0, char_end=len(text), content_hash=f"c{n}")
+        catalog.replace_document(draft, [chunk], encodings_of(embedder.encode([f"Doc\n{text}"])))
+    searcher = Searcher(catalog, embedder, background_keyword=False)
+    searcher.sync()
+    late = searcher.rank("trust in outcomes commissioning", 3, SearchFilters(), mode="late")
+    assert searcher.meta(late[0][0]).text == texts[0]  # holds all three content words
+    assert [searcher.meta(i).text for i, _ in late[1:]] == [texts[2], texts[1]]
+    assert searcher.search("trust in outcomes commissioning", 1)[0].text == texts[0]
+    searcher.catalog.delete_document("0.md")
+    assert texts[0] not in [searcher.meta(i).text for i, _ in searcher.rank("trust outcomes", 3, SearchFilters(), mode="late")]
+
+
+@pytest.mark.slow
+def test_late_interaction_finds_a_passage_both_other_retrievers_rank_low(ingested) -> None:
+    question = "Which consultancy is behind the O&E handbook and what kind of firm is it?"
+    assert "PIPC was formed in 1992" in ingested.searcher.search(question, 1)[0].text
+
+
+@pytest.mark.slow
+def test_retrieval_quality_on_all_eval_sets_holds(ingested) -> None:
+    """Floors a little under the figures in the README, over dev, extra and holdout together."""
+    questions = [q for name in ("dev", "extra", "holdout") for q in load_questions(FIXTURES / "eval" / f"{name}.jsonl")]
+    metrics = retrieval_metrics(ingested.searcher, questions, "hybrid")
+    assert metrics["questions"] == 87
+    assert metrics["hit@5000chars"] >= 0.93 and metrics["mrr@10"] >= 0.80 and metrics["coverage@5000chars"] >= 0.84, metrics
