@@ -7,6 +7,7 @@ import pytest
 
 from bot.evaluation import load_questions, retrieval_metrics
 from index import Catalog, ChunkDraft, DocumentDraft, Searcher, SearchFilters, make_engine
+from index.fusion import reciprocal_rank_fusion
 from index.late import TokenIndex, pack_tokens, unpack_tokens
 from ingest import encodings_of
 from tests.conftest import FIXTURES, FakeEmbedder
@@ -44,6 +45,15 @@ def test_maxsim_ranks_the_chunk_holding_every_query_token_first() -> None:
     assert index.rank(np.zeros((0, DIM), dtype=np.float32), [1, 3]) == []
 
 
+def test_weighted_fusion_lets_a_lone_keyword_match_beat_two_views_of_one_model() -> None:
+    near_duplicates = [(7, 0.9)] + [(i, 0.5) for i in range(100, 118)] + [(1, 0.4)]  # the exact match ranks 20th
+    dense, late, keyword = near_duplicates, near_duplicates, [(1, 12.0)]
+    assert reciprocal_rank_fusion([dense, late, keyword])[0][0] == 7  # at equal weight the model outvotes BM25
+    assert reciprocal_rank_fusion([dense, late, keyword], weights=(0.5, 1.0, 1.0))[0][0] == 1
+    with pytest.raises(ValueError):
+        reciprocal_rank_fusion([dense, late], weights=(1.0,))
+
+
 def test_hybrid_search_fuses_late_interaction_over_its_candidates(tmp_path: Path) -> None:
     catalog = Catalog(make_engine(f"sqlite:///{tmp_path / 'c.db'}"))
     catalog.create()
@@ -75,4 +85,4 @@ def test_retrieval_quality_on_all_eval_sets_holds(ingested) -> None:
     questions = [q for name in ("dev", "extra", "holdout") for q in load_questions(FIXTURES / "eval" / f"{name}.jsonl")]
     metrics = retrieval_metrics(ingested.searcher, questions, "hybrid")
     assert metrics["questions"] == 87
-    assert metrics["hit@5000chars"] >= 0.93 and metrics["mrr@10"] >= 0.80 and metrics["coverage@5000chars"] >= 0.84, metrics
+    assert metrics["hit@5000chars"] >= 0.93 and metrics["mrr@10"] >= 0.83 and metrics["coverage@5000chars"] >= 0.84, metrics
