@@ -16,8 +16,14 @@ import threading
 from collections.abc import Iterable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 _SCALE = np.dtype("<f4")
+
+# A MaxSim is a few million multiply-adds, done in about a millisecond on one thread. OpenBLAS's
+# second thread kept spinning after each one and fought torch for the two cores, which slowed
+# the next query embedding: an answer took 28 ms with it, 19 ms without (bench/slack.py).
+threadpool_limits(limits=1, user_api="blas")
 
 
 def pack_tokens(vectors: np.ndarray) -> bytes:
