@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
 from index.db import CatalogRevision, Chunk, ChunkTokens, Document, create_schema, utcnow
-from index.records import ChunkDraft, ChunkEncoding, ChunkMeta, DocumentDraft
+from index.records import ChunkDraft, ChunkEncoding, ChunkMeta, DocumentDraft, contextual_text
 
 
 class Catalog:
@@ -57,6 +57,25 @@ class Catalog:
                 )
                 found.update((digest, ChunkEncoding(vector, tokens)) for digest, vector, tokens in session.exec(query))
         return found
+
+    def chunks_without_tokens(self) -> list[tuple[int, str]]:
+        """(chunk id, contextual text) of chunks stored before token vectors existed, to backfill them."""
+        query = (
+            select(Chunk.id, Document.title, Chunk.section, Chunk.text)
+            .join(Document, col(Chunk.document_id) == Document.id)
+            .outerjoin(ChunkTokens, col(ChunkTokens.chunk_id) == Chunk.id)
+            .where(col(ChunkTokens.chunk_id).is_(None))
+            .order_by(col(Chunk.id))
+        )
+        with Session(self.engine) as session:
+            return [(chunk_id, contextual_text(title, section, text)) for chunk_id, title, section, text in session.exec(query)]
+
+    def add_tokens(self, tokens: dict[int, bytes]) -> None:
+        """Store packed token vectors for chunks that have none yet."""
+        with Session(self.engine) as session:
+            session.add_all(ChunkTokens(chunk_id=chunk_id, vectors=blob) for chunk_id, blob in tokens.items())
+            _bump_revision(session)
+            session.commit()
 
     def replace_document(self, draft: DocumentDraft, chunks: list[ChunkDraft], encodings: list[ChunkEncoding]) -> Document:
         """Store `draft` with its chunks, replacing any document with the same source, atomically."""

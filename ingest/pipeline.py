@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index import Catalog, ChunkDraft, DocumentDraft, IngestError
+from index.late import pack_tokens
 from index.records import contextual_text
 from ingest.chunk import ChunkSizes, chunk_blocks
 from ingest.embed import Embedder, encodings_of
@@ -21,7 +22,7 @@ from ingest.load import SUPPORTED_SUFFIXES, LoadedFile, load_file
 from ingest.sources import as_list, read_sources, title_from_name, year_of
 from ingest.structure import parse_pdf_pages, parse_text
 
-PIPELINE_VERSION = "4"  # bump when cleaning, chunking or what is stored per chunk changes, so every file is re-read once
+PIPELINE_VERSION = "3"  # bump when cleaning or chunking changes, so every file is re-read once
 LEARNING_LOG_DIR = "learning-logs"
 REFLECTION_SOURCE_PREFIX = "reflection:"
 
@@ -93,6 +94,7 @@ class IngestPipeline:
                 progress(done, len(files))
         self._store(parsed, report)
         report.removed = self._remove_missing(targets, {self.source_of(f) for f in files}, stored)
+        report.embedded += self._backfill_tokens()
         return report
 
     def source_of(self, path: Path) -> str:
@@ -165,6 +167,15 @@ class IngestPipeline:
             self.catalog.replace_document(item.draft, item.chunks, [known[c.content_hash] for c in item.chunks])
             report.documents += 1
             report.chunks += len(item.chunks)
+
+    def _backfill_tokens(self) -> int:
+        """Give token vectors to chunks stored before late interaction existed, reflections included
+        (they have no file to re-read); a server started afterwards ranks them like the rest."""
+        missing = self.catalog.chunks_without_tokens()
+        if missing:
+            encoded = self.embedder.encode([text for _, text in missing])
+            self.catalog.add_tokens({chunk_id: pack_tokens(tokens) for (chunk_id, _), tokens in zip(missing, encoded.tokens, strict=True)})
+        return len(missing)
 
     def _remove_missing(self, targets: list[Path], seen: set[str], stored: dict[str, str]) -> int:
         """Drop documents whose file vanished from a scanned folder (reflections are never touched)."""

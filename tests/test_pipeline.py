@@ -4,14 +4,15 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-from sqlmodel import Session, delete, func, select
+from sqlmodel import Session, delete
 from typer.testing import CliRunner
 
 from bot.cli.main import app
+from bot.reflection_models import ReflectionCreate
 from bot.services import build_services
-from index import SearchFilters
+from index import Searcher, SearchFilters
 from index.db import ChunkTokens
+from ingest import REFLECTION_SOURCE_PREFIX
 from tests.conftest import FIXTURES, FakeEmbedder, make_settings
 
 
@@ -30,19 +31,20 @@ def test_reingest_with_nothing_changed_embeds_nothing(tmp_path: Path, corpus: Pa
     assert embedder.texts == texts_embedded
 
 
-def test_a_catalog_from_before_token_vectors_gains_them_on_the_next_ingest(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    services, _ = _services(tmp_path, corpus)
-    monkeypatch.setattr("ingest.pipeline.PIPELINE_VERSION", "3")
+def test_a_catalog_from_before_token_vectors_gains_them_on_the_next_ingest(tmp_path: Path, corpus: Path) -> None:
+    services, embedder = _services(tmp_path, corpus)
     first = services.pipeline.run()
+    reflection = services.reflections.create(ReflectionCreate(what_happened="We paired commissioners with providers.", what_we_learned="Zanzibar huddles built trust."))
     with Session(services.catalog.engine) as session:  # what a catalog written before them looks like
         session.exec(delete(ChunkTokens))
         session.commit()
-    monkeypatch.undo()
     upgraded = services.pipeline.run()
-    assert upgraded.documents == 5 and upgraded.embedded == first.chunks, "every passage gets its token vectors"
-    with Session(services.catalog.engine) as session:
-        assert session.exec(select(func.count()).select_from(ChunkTokens)).one() == first.chunks
-    assert services.pipeline.run().embedded == 0
+    assert upgraded.skipped == 5 and upgraded.embedded > first.chunks, "every passage, the reflection's too, gets its token vectors"
+    assert services.catalog.chunks_without_tokens() == [] and services.pipeline.run().embedded == 0
+    fresh = Searcher(services.catalog, embedder, background_keyword=False)
+    late = fresh.rank("Zanzibar huddles", 1, SearchFilters(source_type="reflection"), mode="late")
+    source = f"{REFLECTION_SOURCE_PREFIX}{reflection.id}"
+    assert fresh.meta(late[0][0]).document_id == services.catalog.document_ids([source])[source]
 
 
 def test_changed_file_replaces_its_chunks_and_only_new_passages_are_embedded(tmp_path: Path, corpus: Path) -> None:
