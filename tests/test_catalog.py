@@ -87,6 +87,12 @@ def test_token_vectors_round_trip_and_a_chunk_without_them_is_not_reused(databas
     assert catalog.encodings_by_hash([chunks[0].content_hash]) == {}
     [(meta, encoding)] = list(catalog.chunk_metas())
     assert meta.text == chunks[0].text and encoding.tokens == b""
+    [(chunk_id, text)] = catalog.chunks_without_tokens()
+    assert chunk_id == meta.chunk_id and text == f"{draft.title} > S\n{chunks[0].text}"
+    revision = catalog.revision()
+    catalog.add_tokens({chunk_id: stored.tokens})
+    assert catalog.chunks_without_tokens() == [] and catalog.revision() == revision + 1
+    assert catalog.encodings_by_hash([chunks[0].content_hash])[chunks[0].content_hash].tokens == stored.tokens
 
 
 def _token_rows(catalog: Catalog) -> int:
