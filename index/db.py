@@ -54,7 +54,7 @@ class ChunkTokens(SQLModel, table=True):
     """A chunk's packed token vectors for late interaction (index.late).
 
     A table of its own rather than a column of Chunk, so a catalog created before late
-    interaction gains it on the next start; chunks without a row are re-embedded on re-ingest.
+    interaction gains it on the next start; the next ingest fills in chunks without a row.
     """
 
     chunk_id: int = Field(foreign_key="chunk.id", primary_key=True, ondelete="CASCADE")

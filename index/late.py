@@ -3,8 +3,8 @@
 One pooled vector per passage blurs a 150-word passage into its gist, so a question about one
 line of it ("what does the Human bit of HLS mean?") can miss. Scoring each query token against
 its best-matching passage token keeps that line visible. The token vectors come from the same
-forward pass as the pooled vector, so ingest pays nothing extra for them; they rerank the union
-of the dense and keyword candidates as a third list for fusion (README, Retrieval quality).
+forward pass as the pooled vector, so ingest pays nothing extra for them; they rerank the best
+dense and keyword candidates as a third list for fusion (README, Retrieval quality).
 
 Each token vector is stored as int8 with one float scale per token, a quarter of float32, which
 scored the eval sets exactly as float32 did.

@@ -39,8 +39,6 @@ class QueryEncoder(Protocol):
 
     dim: int
 
-    def embed_batch(self, texts: Sequence[str]) -> np.ndarray: ...
-
     def encode(self, texts: Sequence[str]) -> Encoded: ...
 
 

@@ -66,6 +66,7 @@ class SentenceTransformerEmbedder(Embedder):
         self.batch_size = batch_size
         self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
         self.dim = int(self._model.get_embedding_dimension())
+        self._special_tokens = frozenset(self._model.tokenizer.all_special_tokens)
         self._torch_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
@@ -89,10 +90,8 @@ class SentenceTransformerEmbedder(Embedder):
 
     def _content_tokens(self, output: dict) -> np.ndarray:
         """The normalised vectors of the text's content tokens ([CLS], [SEP], stop words, punctuation dropped)."""
-        tokenizer = self._model.tokenizer
-        special = set(tokenizer.all_special_tokens)
-        pieces = tokenizer.convert_ids_to_tokens(output["input_ids"].tolist())
-        keep = [i for i, piece in enumerate(pieces) if piece not in special and is_content_token(piece)]
+        pieces = self._model.tokenizer.convert_ids_to_tokens(output["input_ids"].tolist())
+        keep = [i for i, piece in enumerate(pieces) if piece not in self._special_tokens and is_content_token(piece)]
         matrix = output["token_embeddings"][keep].float().numpy()
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         return (matrix / np.maximum(norms, 1e-9)).astype(np.float32)
