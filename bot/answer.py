@@ -95,8 +95,10 @@ class AnswerService:
         self.gate = gate
 
     def answer(
-        self, question: str, k: int | None = None, filters: SearchFilters | None = None, history: list[Turn] | None = None, surface: str = "api"
+        self, question: str, k: int | None = None, filters: SearchFilters | None = None, history: list[Turn] | None = None, surface: str = "api",
+        private: bool = False,
     ) -> Answer:
+        """Answer `question`; `private` marks one asked in a DM or private channel, kept out of every gaps view."""
         started = time.perf_counter()
         question = self.validate(question)
         history = history or []
@@ -106,7 +108,7 @@ class AnswerService:
         answer = self._compose(question, hits, history, answer_type) if self.gate.supports(focus, hits, answer_type, self.searcher.mentions) else None
         if answer is None:
             answer = Answer(answer=self.prompts.abstain, citations=[], abstained=True, question_id=new_id(), mode=self.generator.name)
-        self._log(question, answer, hits, started, surface)
+        self._log(question, answer, hits, started, surface, private)
         return answer
 
     def stored(self, question_id: str) -> Answer | None:
@@ -146,7 +148,7 @@ class AnswerService:
             text += "\n\n" + self.prompts.text("answer", "disagreement_note", first=years[0], last=years[-1])
         return Answer(answer=text, citations=checked.citations, abstained=False, question_id=new_id(), mode=draft.mode)
 
-    def _log(self, question: str, answer: Answer, hits: list[Hit], started: float, surface: str) -> None:
+    def _log(self, question: str, answer: Answer, hits: list[Hit], started: float, surface: str, private: bool) -> None:
         entry = QueryLog(
             id=answer.question_id,
             question=question,
@@ -156,6 +158,7 @@ class AnswerService:
             hits=[h.chunk_id for h in hits],
             mode=answer.mode,
             surface=surface,
+            private=private,
             answer=answer.model_dump_json(),
         )
         with Session(self.engine) as session:

@@ -41,14 +41,14 @@ class GapFinder:
         with Session(self.engine) as session:
             abstained = session.exec(
                 select(QueryLog)
-                .where(col(QueryLog.abstained), col(QueryLog.resolved_at).is_(None))
+                .where(col(QueryLog.abstained), col(QueryLog.resolved_at).is_(None), col(QueryLog.private).is_(False))
                 .order_by(col(QueryLog.created_at).desc())
                 .limit(self.limit)
             ).all()
             unhelpful = session.exec(
                 select(QueryLog)
                 .join(Feedback, col(Feedback.question_id) == QueryLog.id)
-                .where(col(Feedback.helpful).is_(False))
+                .where(col(Feedback.helpful).is_(False), col(QueryLog.private).is_(False))
                 .order_by(col(QueryLog.created_at).desc())
                 .limit(self.limit)
             ).all()

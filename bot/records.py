@@ -30,6 +30,7 @@ class QueryLog(SQLModel, table=True):
     hits: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     mode: str = Field(default="extractive", max_length=32)
     surface: str = Field(default="api", max_length=16)
+    private: bool = Field(default=False, description="Asked in a DM or private channel: never shown to anyone else (gaps, App Home)")
     created_at: datetime = Field(default_factory=utcnow, index=True)
     resolved_at: datetime | None = Field(default=None, description="When the corpus could answer it after all (the gap closed)")
     answer: str = Field(default="", sa_column=Column(Text, nullable=False, default=""), description="The Answer as JSON")
