@@ -41,7 +41,7 @@ class Feedback(SQLModel, table=True):
     question_id: str = Field(index=True, max_length=32)
     helpful: bool
     comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class Reflection(SQLModel, table=True):
@@ -69,7 +69,7 @@ class SlackThread(SQLModel, table=True):
     channel: str = Field(primary_key=True, max_length=32)
     thread_ts: str = Field(primary_key=True, max_length=32)
     turns: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class ProcessedEvent(SQLModel, table=True):

@@ -72,10 +72,11 @@ class Services:
 
 def build_services(settings: Settings, embedder: Embedder | None = None) -> Services:
     """Create the schema if needed, load the embedder (or use the one given) and open the indexes."""
-    from bot import records  # noqa: F401 - registers the bot's tables before the schema is created
+    from bot import records  # noqa: F401 - registers the bot's tables on the metadata the migrations compare against
+    from bot.migrations import BOT_VERSIONS
 
     catalog = Catalog(make_engine(settings.resolved_database_url))
-    catalog.create()
+    catalog.create(extra_versions=[BOT_VERSIONS])
     model = embedder or load_embedder(settings.embed_model)
     searcher = Searcher(catalog, model, cache_dir=settings.home / "index")
     return Services(settings=settings, catalog=catalog, embedder=model, searcher=searcher, prompts=Prompts.load(settings.prompts_dir))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
@@ -18,9 +19,10 @@ class Catalog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def create(self) -> None:
-        """Create tables and the revision row; safe to call on every start."""
-        create_schema(self.engine)
+    def create(self, extra_versions: Sequence[Path] = ()) -> None:
+        """Bring the schema up to date (migrations, with other branches' `extra_versions`) and make
+        sure the revision row exists; safe to call on every start, from several processes at once."""
+        create_schema(self.engine, extra_versions)
         with Session(self.engine) as session:
             if session.get(CatalogRevision, 1) is None:
                 session.add(CatalogRevision(id=1, revision=0))

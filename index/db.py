@@ -6,6 +6,7 @@ either index can be rebuilt at any time. Works the same on SQLite and PostgreSQL
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +21,8 @@ def utcnow() -> datetime:
 
 class Document(SQLModel, table=True):
     """One source: a report file, a learning log or a stored reflection."""
+
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused (migration c0002)
 
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(index=True, unique=True, max_length=1000)
@@ -36,6 +39,8 @@ class Document(SQLModel, table=True):
 
 class Chunk(SQLModel, table=True):
     """A passage of a document, with where it sits (section, pages, offsets) and its embedding."""
+
+    __table_args__ = {"sqlite_autoincrement": True}  # a replica must never mistake a new chunk for a deleted one
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: int = Field(foreign_key="document.id", index=True, ondelete="CASCADE")
@@ -68,6 +73,13 @@ class CatalogRevision(SQLModel, table=True):
     revision: int = 0
 
 
+class ErasedSource(SQLModel, table=True):
+    """A source erased for good (a deleted or rejected reflection): a copy of it is never ingested back."""
+
+    source: str = Field(primary_key=True, max_length=1000)
+    erased_at: datetime = Field(default_factory=utcnow)
+
+
 def make_engine(url: str) -> Engine:
     """Create the engine for `url`; SQLite gets WAL and foreign keys so it behaves like PostgreSQL."""
     if url.startswith("sqlite:///"):
@@ -86,6 +98,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API
     cursor.close()
 
 
-def create_schema(engine: Engine) -> None:
-    """Create every table registered on SQLModel's metadata (the caller imports its models first)."""
-    SQLModel.metadata.create_all(engine)
+def create_schema(engine: Engine, extra_versions: Sequence[Path] = ()) -> None:
+    """Bring the schema up to date: the catalog's migrations and any other branch (the bot's)."""
+    from index.migrations import upgrade
+
+    upgrade(engine, extra_versions)

@@ -8,10 +8,13 @@ import shutil
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pytest
 import uvicorn
 
@@ -23,6 +26,8 @@ from ingest.embed import is_content_token
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 class FakeEmbedder(Embedder):
@@ -58,6 +63,13 @@ class FakeEmbedder(Embedder):
 
 
 register_embedder("fake", lambda spec: FakeEmbedder())
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database URL: SQLite in tmp_path, or a throwaway PostgreSQL database dropped afterwards."""
+    with throwaway_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -137,3 +149,32 @@ def clone_services(source: Services, home: Path, **overrides: object) -> Service
     shutil.copytree(source.settings.corpus, corpus, dirs_exist_ok=True)
     settings = source.settings.model_copy(update={"home": home, "corpus": corpus, **overrides})
     return build_services(settings, embedder=source.embedder)
+
+
+@contextmanager
+def throwaway_database(kind: str, folder: Path) -> Iterator[str]:
+    """A SQLAlchemy URL for an empty database of `kind` ('sqlite' or 'postgresql'), dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'throwaway.db'}"
+        return
+    name = f"learnloop_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def small_services(root: Path, database_url: str, **overrides: object) -> Services:
+    """One bundled report ingested with the FakeEmbedder into `database_url`: a real catalog in a second."""
+    corpus = root / "corpus"
+    (corpus / "reports").mkdir(parents=True)
+    (corpus / "learning-logs").mkdir()
+    for name in ("behaving-like-a-system-collaborate-2015.txt", "sources.toml"):
+        shutil.copy(REPO / "corpus" / "reports" / name, corpus / "reports" / name)
+    built = build_services(make_settings(root / "var", corpus, database_url=database_url, **overrides), embedder=FakeEmbedder())
+    assert built.pipeline.run().documents == 1
+    built.searcher.sync()
+    return built

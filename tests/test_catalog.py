@@ -1,10 +1,8 @@
 """The catalog behaves the same on SQLite and on PostgreSQL (a throwaway database per run)."""
 
-import uuid
 from collections.abc import Iterator
 
 import numpy as np
-import psycopg
 import pytest
 from sqlmodel import Session, delete, func, select
 
@@ -13,23 +11,6 @@ from index.db import ChunkTokens
 from index.late import unpack_tokens
 from ingest import encodings_of
 from tests.conftest import FakeEmbedder
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'catalog.db'}"
-        return
-    name = f"learnloop_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _draft(source: str, text: str) -> tuple[DocumentDraft, list[ChunkDraft]]:

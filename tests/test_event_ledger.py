@@ -8,12 +8,13 @@ from sqlmodel import Session
 from bot.records import ProcessedEvent
 from bot.slack import conversation
 from bot.slack.conversation import EventLedger
+from bot.migrations import BOT_VERSIONS
 from index.db import create_schema, make_engine, utcnow
 
 
 def test_a_retry_is_recognised_until_the_id_ages_out(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
-    create_schema(engine)
+    create_schema(engine, [BOT_VERSIONS])
     ledger = EventLedger(engine)
     assert ledger.first_time("Ev1") and ledger.first_time("Ev2")
     assert not ledger.first_time("Ev1")
@@ -25,7 +26,7 @@ def test_a_retry_is_recognised_until_the_id_ages_out(tmp_path: Path) -> None:
 
 def test_recording_events_prunes_old_ids_now_and_then(tmp_path: Path, monkeypatch) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
-    create_schema(engine)
+    create_schema(engine, [BOT_VERSIONS])
     with Session(engine) as session:
         session.add(ProcessedEvent(event_id="EvOld", created_at=utcnow() - timedelta(days=3)))
         session.commit()
