@@ -17,6 +17,8 @@ import yaml
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.erasure import forget_quotes
+from bot.nul import refuse_nul
 from bot.records import Reflection
 from bot.reflection_models import ReflectionCreate
 from index import Catalog, ChunkDraft, DocumentDraft, InputRejected, Searcher
@@ -75,6 +77,7 @@ class ReflectionService:
             if not getattr(data, field).strip():
                 raise InputRejected(f"'{field}' is required and cannot be empty.", field=field)
         for field in (*TEXT_FIELDS, "author", "team", "place"):
+            refuse_nul(getattr(data, field), field)
             if contains_personal_data(getattr(data, field)):
                 raise InputRejected(
                     "Please remove e-mail addresses and phone numbers before sharing; reflections are read by others.", field=field
@@ -149,7 +152,13 @@ class ReflectionService:
         return rows
 
     def set_status(self, reflection_id: str, status: str) -> Reflection | None:
-        """Approve (publish and index) or reject a reflection; rejecting a published one unpublishes it."""
+        """Approve (publish and index) or reject a reflection; rejecting a published one withdraws it
+        everywhere (catalog, export, logged answers) before the new status is stored."""
+        reflection = self.get(reflection_id)
+        if reflection is None:
+            return None
+        if status != "published":
+            self._withdraw(reflection)
         with Session(self.engine) as session:
             reflection = session.get(Reflection, reflection_id)
             if reflection is None:
@@ -160,19 +169,30 @@ class ReflectionService:
             session.refresh(reflection)
         if status == "published":
             self._index(reflection)
-        else:
-            self.catalog.delete_document(f"{REFLECTION_SOURCE_PREFIX}{reflection_id}")
-            self.searcher.sync()
         return reflection
 
     def delete(self, reflection_id: str) -> bool:
-        """Erase a reflection everywhere; False when there was none."""
-        if not self._delete_row(reflection_id):
-            return False
-        self.catalog.delete_document(f"{REFLECTION_SOURCE_PREFIX}{reflection_id}")
-        self.export_path(reflection_id).unlink(missing_ok=True)
-        self.searcher.sync()
+        """Erase a reflection everywhere; False when there was none. The catalog goes first, so a
+        failure part-way leaves a row the API can still delete, never a searchable orphan."""
+        reflection = self.get(reflection_id)
+        if reflection is None:
+            orphan = f"{REFLECTION_SOURCE_PREFIX}{reflection_id}"  # left by an older version: still erasable
+            return bool(self.catalog.document_ids([orphan])) and self.catalog.erase_document(orphan)
+        self._withdraw(reflection)
+        self._delete_row(reflection_id)
         return True
+
+    def _withdraw(self, reflection: Reflection) -> None:
+        """Take a reflection out of the catalog for good, with any ingested copy of its export, its
+        export file and every logged answer or thread turn that quoted it."""
+        own = f"{REFLECTION_SOURCE_PREFIX}{reflection.id}"
+        sources = [own, *self.catalog.sources_where("learning_log", "reflection_id", reflection.id)]
+        document_ids = list(self.catalog.document_ids(sources).values())
+        for source in sources:
+            self.catalog.erase_document(source)
+        self.export_path(reflection.id).unlink(missing_ok=True)
+        forget_quotes(self.engine, document_ids, [getattr(reflection, field) for field in TEXT_FIELDS])
+        self.searcher.sync()
 
     def _delete_row(self, reflection_id: str) -> bool:
         with Session(self.engine) as session:

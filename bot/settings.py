@@ -7,11 +7,30 @@ argument; nothing below `bot` ever reads the environment.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, cast, get_args
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+ApiScope = Literal["read", "write", "admin"]
+
+
+def parse_api_keys(text: str) -> dict[str, ApiScope]:
+    """Key -> scope from LEARNLOOP_API_KEYS ('key' alone is write). A bad entry raises ValueError naming
+    it by position: the message never echoes any part of an entry, since that may be a secret."""
+    scopes: dict[str, ApiScope] = {}
+    for number, entry in enumerate(text.split(","), start=1):
+        key, colon, scope = (part.strip() for part in entry.partition(":"))
+        if not (key or colon):
+            continue
+        scope = scope.lower() if colon else "write"
+        if not key or scope not in get_args(ApiScope):
+            problem = "has no key" if not key else "has an unknown scope"
+            raise ValueError(f"LEARNLOOP_API_KEYS entry {number} {problem}: each entry is key, key:read, key:write or key:admin.")
+        scopes[key] = cast(ApiScope, scope)
+    return scopes
 
 
 class Settings(BaseSettings):
@@ -30,8 +49,9 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr = Field(SecretStr(""), description="Bearer key for the LLM server, if it needs one.")
     llm_timeout: float = Field(20.0, gt=0, le=300, description="Seconds to wait for the LLM before falling back to extractive.")
 
-    api_keys: SecretStr = Field(SecretStr(""), description="Comma-separated API keys, each optionally key:read or key:write; empty means open.")
+    api_keys: SecretStr = Field(SecretStr(""), description="Comma-separated API keys, each key (write), key:read, key:write or key:admin; empty means open.")
     review: bool = Field(False, description="When true, new reflections wait as pending until approved.")
+    retention_days: int = Field(90, ge=1, le=36_500, description="Days questions, answers, feedback and Slack thread memory are kept.")
 
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted, in characters.")
     max_body_bytes: int = Field(256_000, ge=1024, description="Largest HTTP request body accepted, in bytes.")
@@ -40,6 +60,15 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret"))
     slack_app_token: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token"))
     slack_api_url: str = Field("", description="Slack Web API base URL (ends with /); empty means Slack's own.")
+
+    @field_validator("api_keys")
+    @classmethod
+    def _known_scopes(cls, value: SecretStr) -> SecretStr:
+        try:
+            parse_api_keys(value.get_secret_value())
+        except ValueError as error:
+            raise PydanticCustomError("api_key_scope", str(error)) from error
+        return value
 
     @field_validator("slack_api_url")
     @classmethod
@@ -58,11 +87,6 @@ class Settings(BaseSettings):
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token.get_secret_value() and self.slack_signing_secret.get_secret_value())
 
-    def api_key_scopes(self) -> dict[str, str]:
-        """Key -> scope ('read', 'write' or 'all' when the key carries no scope)."""
-        scopes: dict[str, str] = {}
-        for entry in self.api_keys.get_secret_value().split(","):
-            key, _, scope = entry.strip().partition(":")
-            if key:
-                scopes[key] = scope.strip().lower() if scope.strip().lower() in ("read", "write") else "all"
-        return scopes
+    def api_key_scopes(self) -> dict[str, ApiScope]:
+        """Key -> scope; empty means an open API."""
+        return parse_api_keys(self.api_keys.get_secret_value())

@@ -9,7 +9,7 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
-from index.db import CatalogRevision, Chunk, ChunkTokens, Document, create_schema, utcnow
+from index.db import CatalogRevision, Chunk, ChunkTokens, Document, ErasedSource, create_schema, utcnow
 from index.records import ChunkDraft, ChunkEncoding, ChunkMeta, DocumentDraft, contextual_text
 
 
@@ -85,6 +85,7 @@ class Catalog:
             raise ValueError("one encoding per chunk is required")
         with Session(self.engine) as session:
             old = session.exec(select(Document).where(Document.source == draft.source)).first()
+            session.exec(delete(ErasedSource).where(col(ErasedSource.source) == draft.source))  # its owner wrote it again
             if old is not None:
                 _delete_chunks(session, old.id)
                 session.delete(old)
@@ -123,6 +124,31 @@ class Catalog:
             _bump_revision(session)
             session.commit()
             return True
+
+    def erase_document(self, source: str) -> bool:
+        """Remove a document for good, in one transaction: its chunks go, and the source is
+        remembered as erased so that no copy of it is ingested back. False when it was not stored."""
+        with Session(self.engine) as session:
+            document = session.exec(select(Document).where(Document.source == source)).first()
+            if document is not None:
+                _delete_chunks(session, document.id)
+                session.delete(document)
+            if session.get(ErasedSource, source) is None:
+                session.add(ErasedSource(source=source))
+            _bump_revision(session)
+            session.commit()
+            return document is not None
+
+    def is_erased(self, source: str) -> bool:
+        with Session(self.engine) as session:
+            return session.get(ErasedSource, source) is not None
+
+    def sources_where(self, source_type: str, key: str, value: str) -> list[str]:
+        """Sources of `source_type` documents whose metadata has `key` == `value` (e.g. an ingested
+        copy of an exported reflection); scanned in Python so it reads the same on SQLite and PostgreSQL."""
+        with Session(self.engine) as session:
+            rows = session.exec(select(Document.source, Document.extra).where(Document.source_type == source_type))
+            return [source for source, extra in rows if str((extra or {}).get(key, "")) == value]
 
     def document_ids(self, sources: list[str]) -> dict[str, int]:
         """Source -> document id for the given sources that are stored."""

@@ -129,6 +129,8 @@ class IngestPipeline:
         reflection_id = loaded.front_matter.get("reflection_id")
         if reflection_id and f"{REFLECTION_SOURCE_PREFIX}{reflection_id}" in stored:
             return None  # an exported reflection already in the catalog: never a duplicate
+        if reflection_id and self.catalog.is_erased(f"{REFLECTION_SOURCE_PREFIX}{reflection_id}"):
+            raise IngestError("This file is an exported copy of a reflection that was deleted or rejected, so it is not ingested; delete the file.")
         draft = self._describe(path, source, digest, loaded, sources_meta)
         blocks = parse_pdf_pages(loaded.pages, loaded.outline) if loaded.format == "pdf" else parse_text(loaded.text, guess_headings=loaded.format == "text")
         _, chunks = chunk_blocks(blocks, draft.title, self.sizes)

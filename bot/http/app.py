@@ -11,6 +11,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.http.limits import BodySizeLimit
 from bot.http.routes import ask, documents, feedback, health, reflections, search, slack
+from bot.retention import RetentionSweeper
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.slack.app import create_slack_app, start_socket_mode
@@ -29,7 +30,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         app.state.slack = create_slack_app(settings, ready) if settings.slack_enabled else None
         app.state.slack_verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value()) if app.state.slack else None
         socket = start_socket_mode(app.state.slack, settings) if app.state.slack and settings.slack_app_token.get_secret_value() else None
+        retention = RetentionSweeper(ready.catalog.engine, settings.retention_days)
+        retention.start()
         yield
+        retention.stop()
         if socket is not None:
             socket.close()
 
