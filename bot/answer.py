@@ -23,6 +23,7 @@ from bot.extractive import units_of
 from bot.generate import AnswerGenerator, ExtractiveGenerator, GenerationFailed
 from bot.lexical import anchors, content_terms, expected_answer_type, proper_names, satisfies_type, terms
 from bot.models import Answer, Turn, with_context
+from bot.nul import refuse_nul
 from bot.prompts import Prompts
 from bot.records import QueryLog, new_id
 from index import Hit, InputRejected, Searcher, SearchFilters
@@ -123,6 +124,7 @@ class AnswerService:
         return self.gate.supports(question, hits, expected_answer_type(question), self.searcher.mentions)
 
     def validate(self, question: str) -> str:
+        refuse_nul(question, "question")
         text = " ".join(question.split())
         if not text:
             raise InputRejected("The question is empty; ask something about the reports or learning logs.", field="question")

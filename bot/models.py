@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from bot.nul import NoNulStr
 from index import Hit, PassageRef
 
 
@@ -11,7 +12,7 @@ class Turn(BaseModel):
     """One earlier turn of a conversation, for follow-up questions."""
 
     role: str = Field(pattern="^(user|assistant)$", description="user or assistant")
-    text: str = Field(max_length=4000)
+    text: NoNulStr = Field(max_length=4000)
 
 
 def with_context(question: str, history: list[Turn]) -> str:

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.nul import NoNulStr
+
 MAX_TAGS = 10
 
 
@@ -22,13 +24,13 @@ def normalise_tags(tags: list[str]) -> list[str]:
 
 
 class ReflectionBase(BaseModel):
-    what_happened: str = Field(max_length=4000, description="The situation: what was tried, where, with whom.")
-    what_we_learned: str = Field(max_length=4000, description="The insight someone else could use.")
-    what_next: str = Field("", max_length=2000)
-    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
-    author: str = Field("", max_length=200)
-    team: str = Field("", max_length=200)
-    place: str = Field("", max_length=200)
+    what_happened: NoNulStr = Field(max_length=4000, description="The situation: what was tried, where, with whom.")
+    what_we_learned: NoNulStr = Field(max_length=4000, description="The insight someone else could use.")
+    what_next: NoNulStr = Field("", max_length=2000)
+    tags: list[NoNulStr] = Field(default_factory=list, max_length=MAX_TAGS)
+    author: NoNulStr = Field("", max_length=200)
+    team: NoNulStr = Field("", max_length=200)
+    place: NoNulStr = Field("", max_length=200)
 
     @field_validator("tags")
     @classmethod

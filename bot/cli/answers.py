@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import typer
+from rich.markup import escape
 
 from bot.cli.common import console, fails_cleanly, print_json, services_from
 
@@ -39,4 +42,17 @@ def serve(
 
     from bot.http.app import create_app
 
+    if not ctx.obj.api_key_scopes() and not is_loopback(host):
+        console.print(f"[red]error:[/red] refusing to serve an open API on {escape(host)}: set LEARNLOOP_API_KEYS, or bind to 127.0.0.1.", soft_wrap=True, highlight=False)
+        raise typer.Exit(1)
     uvicorn.run(create_app(ctx.obj), host=host, port=port, log_level="info")
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses; any other name or address may be reachable from outside."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -1,4 +1,4 @@
-"""Dependencies as named aliases: the services, and API-key checks by scope."""
+"""Dependencies as named aliases: the services, the caller's scope, and scope checks per route."""
 
 from __future__ import annotations
 
@@ -6,8 +6,14 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.params import Depends as DependsMarker
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bot.services import Services
+from bot.settings import ApiScope
+
+RANK: dict[ApiScope, int] = {"read": 0, "write": 1, "admin": 2}
+bearer = HTTPBearer(auto_error=False, description="An API key from LEARNLOOP_API_KEYS; its scope (read, write or admin) decides what it may do.")
 
 
 def get_services(request: Request) -> Services:
@@ -17,33 +23,35 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def _authorise(request: Request, needed: str) -> None:
-    """Bearer key check in constant time; 401 without a valid key, 403 when its scope is too narrow."""
-    scopes: dict[str, str] = request.app.state.api_scopes
+def caller_scope(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> ApiScope:
+    """The presented key's scope, compared in constant time; 401 without a valid key. With no keys
+    configured the API is open (loopback only, which `serve` enforces) and every caller is admin."""
+    scopes: dict[str, ApiScope] = request.app.state.api_scopes
     if not scopes:
-        return
-    header = request.headers.get("authorization", "")
-    scheme, _, presented = header.partition(" ")
-    scope = None
-    if scheme.lower() == "bearer" and presented:
-        for key, key_scope in scopes.items():
-            if hmac.compare_digest(presented.strip().encode(), key.encode()):
-                scope = key_scope
-    if scope is None:
+        return "admin"
+    presented = credentials.credentials.strip().encode() if credentials else b""
+    found: ApiScope | None = None
+    for key, scope in scopes.items():
+        if hmac.compare_digest(presented, key.encode()):
+            found = scope
+    if found is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "A valid API key is required: send 'Authorization: Bearer <key>'.", headers={"WWW-Authenticate": "Bearer"})
-    if needed == "write" and scope == "read":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "This API key may only read; this request needs a key with write scope.")
-    if needed == "read" and scope == "write":
-        return
+    return found
 
 
-def require_read(request: Request) -> None:
-    _authorise(request, "read")
+ScopeDep = Annotated[ApiScope, Depends(caller_scope)]
 
 
-def require_write(request: Request) -> None:
-    _authorise(request, "write")
+def requires(needed: ApiScope) -> DependsMarker:
+    """A route dependency refusing (403) keys whose scope ranks below `needed`."""
+
+    def check(scope: ScopeDep) -> None:
+        if RANK[scope] < RANK[needed]:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"This API key has {scope} scope; this request needs a key with {needed} scope.")
+
+    return Depends(check)
 
 
-ReadAccess = Depends(require_read)
-WriteAccess = Depends(require_write)
+ReadAccess = requires("read")
+WriteAccess = requires("write")
+AdminAccess = requires("admin")

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.models import Turn
+from bot.nul import NoNulStr
 from index import Hit, SearchFilters
 
 SourceType = Literal["report", "learning_log", "reflection"]
@@ -20,7 +21,7 @@ class Filters(BaseModel):
 
     source_type: SourceType | None = None
     document_id: int | None = Field(None, ge=1, le=2**53)
-    tag: str | None = Field(None, min_length=1, max_length=64)
+    tag: NoNulStr | None = Field(None, min_length=1, max_length=64)
     year_from: int | None = Field(None, ge=1800, le=2200)
     year_to: int | None = Field(None, ge=1800, le=2200)
 
@@ -34,7 +35,7 @@ class AskRequest(BaseModel):
         json_schema_extra={"examples": [{"question": "What does Selwyn say about salami slicing?", "k": 6}]},
     )
 
-    question: str = Field(min_length=1, max_length=4000, description="The practice question.")
+    question: NoNulStr = Field(min_length=1, max_length=4000, description="The practice question.")
     k: int | None = Field(None, ge=1, le=20, description="Passages to draw on (default 8).")
     filters: Filters | None = None
     history: list[Turn] = Field(default_factory=list, max_length=20, description="Earlier turns, oldest first.")
@@ -66,9 +67,9 @@ class DocumentPublic(BaseModel):
 class FeedbackCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question_id": "3f2a...", "helpful": False, "comment": "Nothing on procurement thresholds"}]})
 
-    question_id: str = Field(min_length=1, max_length=64)
+    question_id: NoNulStr = Field(min_length=1, max_length=64)
     helpful: bool
-    comment: str = Field("", max_length=2000)
+    comment: NoNulStr = Field("", max_length=2000)
 
 
 class FeedbackPublic(BaseModel):

@@ -2,10 +2,11 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from bot.http.deps import ReadAccess, ServicesDep
+from bot.http.responses import errors
 from bot.http.schemas import AskRequest
 from bot.models import Answer
 
-router = APIRouter(tags=["answers"], dependencies=[ReadAccess])
+router = APIRouter(tags=["answers"], dependencies=[ReadAccess], responses=errors(401, 413, 422))
 
 
 @router.post("/ask", response_model=Answer)

@@ -3,10 +3,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query
 
 from bot.http.deps import ReadAccess, ServicesDep
+from bot.http.responses import errors
 from bot.http.schemas import DocumentPublic, SourceType
 from index import Hit
 
-router = APIRouter(tags=["catalog"], dependencies=[ReadAccess])
+router = APIRouter(tags=["catalog"], dependencies=[ReadAccess], responses=errors(401, 422))
 MAX_ID = 2**53  # larger integers overflow the database's 64-bit integers (and JSON clients' numbers)
 
 
@@ -21,7 +22,7 @@ def list_documents(
     return [DocumentPublic.model_validate(d, from_attributes=True) for d in services.catalog.list_documents(source_type, limit, offset)]
 
 
-@router.get("/documents/{document_id}", response_model=DocumentPublic)
+@router.get("/documents/{document_id}", response_model=DocumentPublic, responses=errors(404))
 def get_document(document_id: Annotated[int, Path(ge=1, le=MAX_ID)], services: ServicesDep) -> DocumentPublic:
     document = services.catalog.get_document(document_id)
     if document is None:
@@ -31,7 +32,7 @@ def get_document(document_id: Annotated[int, Path(ge=1, le=MAX_ID)], services: S
     return public
 
 
-@router.get("/chunks/{chunk_id}", response_model=Hit)
+@router.get("/chunks/{chunk_id}", response_model=Hit, responses=errors(404))
 def get_chunk(chunk_id: Annotated[int, Path(ge=1, le=MAX_ID)], services: ServicesDep) -> Hit:
     """A chunk's whole text and place, so a reader can open any citation."""
     meta = services.catalog.get_chunk(chunk_id)

@@ -1,0 +1,38 @@
+"""The error responses routes document in OpenAPI: one shared table, picked per route by status code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="Where the bad value is: body, query or path, then the field")
+    msg: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    """Every error is `{"detail": ...}`: a sentence, or one entry per invalid field."""
+
+    detail: str | list[FieldError]
+
+
+_EXAMPLES: dict[int, tuple[str, object]] = {
+    400: ("The request cannot be served as asked.", "The query is empty."),
+    401: ("No valid API key was sent.", "A valid API key is required: send 'Authorization: Bearer <key>'."),
+    403: ("The API key's scope is too narrow.", "This API key has read scope; this request needs a key with write scope."),
+    404: ("Nothing with that id.", "No reflection with id 'abc123'."),
+    413: ("The request body is too large.", "The request body is larger than 256000 bytes."),
+    422: ("A field is missing or invalid.", [{"loc": ["body", "question"], "msg": "must not contain a NUL character (\\u0000)", "type": "nul_character"}]),
+}
+ERRORS: dict[int, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": description, "content": {"application/json": {"example": {"detail": example}}}}
+    for code, (description, example) in _EXAMPLES.items()
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The documented error responses for `codes`, for a route's `responses=`."""
+    return {code: ERRORS[code] for code in codes}
