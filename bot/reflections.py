@@ -20,22 +20,25 @@ from sqlmodel import Session, col, select
 from bot.erasure import forget_quotes
 from bot.nul import refuse_nul
 from bot.records import Reflection
-from bot.reflection_models import ReflectionCreate
+from bot.reflection_models import ReflectionCreate, normalise_tags
 from index import Catalog, ChunkDraft, DocumentDraft, InputRejected, Searcher
 from index.records import contextual_text
 from ingest import REFLECTION_SOURCE_PREFIX, Embedder, chunk_blocks, encodings_of
 from ingest.structure import parse_text
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+# Linear time on any text: an address is tried only from the start of a run of its characters.
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++\.[\w.-]+")
 PHONE = re.compile(r"(?<![\w])(?:\+?\d[\d\s().-]{8,}\d)(?![\w])")
+_NON_DIGITS = re.compile(r"\D")
 TEXT_FIELDS = ("what_happened", "what_we_learned", "what_next")
+TAG_SCAN_BATCH = 500  # rows read per round while looking for a tag
 
 
 def contains_personal_data(text: str) -> bool:
     """E-mail addresses, or phone-like runs of 10+ digits (years and amounts are shorter)."""
     if EMAIL.search(text):
         return True
-    return any(len(re.sub(r"\D", "", match)) >= 10 for match in PHONE.findall(text))
+    return any(len(_NON_DIGITS.sub("", match)) >= 10 for match in PHONE.findall(text))
 
 
 def reflection_title(reflection: Reflection) -> str:
@@ -135,21 +138,28 @@ class ReflectionService:
         return documents.get(f"{REFLECTION_SOURCE_PREFIX}{reflection_id}")
 
     def list(self, tag: str | None = None, team: str | None = None, place: str | None = None, since: datetime | None = None, status: str | None = None, limit: int = 100) -> list[Reflection]:
+        """Reflections, newest first, filtered; a tag filter reads on until `limit` matches are found
+        (tags are a JSON list, compared in Python so it reads the same on SQLite and PostgreSQL)."""
+        query = select(Reflection).order_by(col(Reflection.created_at).desc(), col(Reflection.id))
+        if team:
+            query = query.where(Reflection.team == team)
+        if place:
+            query = query.where(Reflection.place == place)
+        if since:
+            query = query.where(col(Reflection.created_at) >= since)
+        if status:
+            query = query.where(Reflection.status == status)
         with Session(self.engine) as session:
-            query = select(Reflection).order_by(col(Reflection.created_at).desc())
-            if team:
-                query = query.where(Reflection.team == team)
-            if place:
-                query = query.where(Reflection.place == place)
-            if since:
-                query = query.where(col(Reflection.created_at) >= since)
-            if status:
-                query = query.where(Reflection.status == status)
-            rows = list(session.exec(query.limit(limit if not tag else 10 * limit)).all())
-        if tag:
-            wanted = tag.strip().lower()
-            rows = [r for r in rows if wanted in r.tags][:limit]
-        return rows
+            if not tag:
+                return list(session.exec(query.limit(limit)).all())
+            wanted = normalise_tags([tag])
+            found: list[Reflection] = []
+            offset, batch = 0, [None] * TAG_SCAN_BATCH
+            while len(found) < limit and len(batch) == TAG_SCAN_BATCH:
+                batch = session.exec(query.offset(offset).limit(TAG_SCAN_BATCH)).all()
+                found += [r for r in batch if wanted and wanted[0] in r.tags]
+                offset += TAG_SCAN_BATCH
+            return found[:limit]
 
     def set_status(self, reflection_id: str, status: str) -> Reflection | None:
         """Approve (publish and index) or reject a reflection; rejecting a published one withdraws it
