@@ -11,7 +11,7 @@ from bot.answer import AnswerService
 from bot.evaluation import citations_valid
 from bot.generate import OpenAICompatibleGenerator
 from bot.prompts import ABSTAIN_MARKER
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, clone_services
 
 pytestmark = pytest.mark.slow
 
@@ -107,3 +107,14 @@ def test_llm_failure_falls_back_to_an_extractive_answer(ingested, llm_server, sc
     answer = service(ingested, server, script, timeout=1.0).answer(QUESTION)
     assert not answer.abstained and answer.mode == "extractive-fallback"
     assert citations_valid(answer, ingested.searcher)
+
+
+def test_settings_choose_the_generator(ingested, llm_server, tmp_path) -> None:
+    """LEARNLOOP_LLM_BASE_URL and _MODEL together switch answers to the LLM; either alone keeps them extractive."""
+    server, requests = llm_server
+    configured = clone_services(ingested, tmp_path / "llm", llm_base_url=f"{server.url}/v1", llm_model="good")
+    before = len(requests)
+    answer = configured.answers.answer(QUESTION)
+    assert answer.mode == "openai" and len(requests) == before + 1 and requests[-1]["model"] == "good"
+    half = clone_services(ingested, tmp_path / "half", llm_base_url=f"{server.url}/v1")
+    assert half.answers.answer(QUESTION).mode == "extractive" and len(requests) == before + 1
