@@ -105,7 +105,7 @@ def test_years_and_amounts_are_not_mistaken_for_phone_numbers(api) -> None:
 
 
 def test_review_holds_reflections_until_approved(tmp_path: Path, services) -> None:
-    settings = services.settings.model_copy(update={"review": True, "api_keys": SecretStr("reader:read,editor:write")})
+    settings = services.settings.model_copy(update={"review": True, "api_keys": SecretStr("reader:read,editor:write,reviewer:admin")})
     reviewed = build_services(settings, embedder=services.embedder)
     with LiveServer(create_app(settings, reviewed)) as server, httpx.Client(base_url=server.url, timeout=60) as client:
         write = {"Authorization": "Bearer editor"}
@@ -115,7 +115,8 @@ def test_review_holds_reflections_until_approved(tmp_path: Path, services) -> No
         assert client.get("/search", params={"q": "peer mentors", "source_type": "reflection"}, headers=read).json() == {"hits": []}
         assert client.patch(f"/reflections/{created['id']}", json={"status": "published"}, headers=read).status_code == 403
         assert client.post("/reflections", json=LESSON, headers=read).status_code == 403
-        approved = client.patch(f"/reflections/{created['id']}", json={"status": "published"}, headers=write).json()
+        assert client.patch(f"/reflections/{created['id']}", json={"status": "published"}, headers=write).status_code == 403
+        approved = client.patch(f"/reflections/{created['id']}", json={"status": "published"}, headers={"Authorization": "Bearer reviewer"}).json()
         assert approved["status"] == "published" and approved["document_id"]
         assert client.get("/search", params={"q": "peer mentors", "source_type": "reflection"}, headers=read).json()["hits"]
 
