@@ -25,7 +25,7 @@ MARKER = re.compile(r"\s?\[(\d{1,3})\]")
 # A marker followed by more text ends a claim, even where the sentence splitter sees no boundary
 # (a closing quote then a marker: `..." [1] "...`).
 AFTER_MARKER = re.compile(r"(?<=\[\d\])\s+|(?<=\[\d\d\])\s+|(?<=\[\d\d\d\])\s+")
-QUOTED = re.compile(r"[\"“]([^\"”]{12,})[\"”]")
+QUOTED = re.compile(r"[\"“]([^\"“”]{12,}+)[\"”]")  # never past an opening quote: linear time
 MIN_SUPPORT = 0.34
 
 

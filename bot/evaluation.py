@@ -34,7 +34,7 @@ class EvalQuestion:
 
 def match_key(text: str) -> str:
     """Lower-case words only, single-spaced: the form in which quotes and passages are compared."""
-    text = re.sub(r"<sup>.*?</sup>|</?p>", " ", text)
+    text = re.sub(r"<sup>(?:(?!</?sup>).)*+</sup>|</?p>", " ", text)
     return " ".join(re.findall(r"[a-z0-9%£]+", text.lower()))
 
 

@@ -16,6 +16,9 @@ from index.records import ChunkDraft
 from ingest.structure import Block
 
 _SEGMENTER = pysbd.Segmenter(language="en", clean=False)
+# Characters the sentence splitter reads at once: pysbd slows down quadratically on long runs of
+# abbreviations ("Mr. Mr. ..."), so a long block is read a window at a time.
+SENTENCE_WINDOW = 2000
 
 
 @dataclass(frozen=True)
@@ -56,18 +59,44 @@ def layout(blocks: list[Block]) -> tuple[str, list[tuple[Block, int, str]]]:
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) spans of the sentences in `text`, trailing spaces excluded."""
+    """(start, end) spans of the sentences in `text`, trailing spaces excluded, in linear time.
+
+    The text is read SENTENCE_WINDOW characters at a time; a window's last sentence may run on past
+    it, so it is read again at the start of the next window.
+    """
     spans: list[tuple[int, int]] = []
-    cursor = 0
-    for sentence in _SEGMENTER.segment(text):
+    start = 0
+    while start < len(text):
+        end = _window_end(text, start)
+        found = _sentence_spans(text, start, end)
+        if end < len(text) and len(found) > 1:
+            found.pop()
+            end = found[-1][1]
+        spans.extend(found)
+        start = end
+    return spans
+
+
+def _window_end(text: str, start: int) -> int:
+    """Where a window from `start` ends: at the text's end, else at a space in its second half."""
+    limit = start + SENTENCE_WINDOW
+    if limit >= len(text):
+        return len(text)
+    space = text.rfind(" ", start + SENTENCE_WINDOW // 2, limit)
+    return space if space > 0 else limit
+
+
+def _sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans (in `text`) of pysbd's sentences of text[start:end], each found after the one before
+    (pysbd's own `segment` locates them by re-searching the text for each one: quadratic)."""
+    spans: list[tuple[int, int]] = []
+    cursor = start
+    for sentence in _SEGMENTER.processor(text[start:end]).process():
         stripped = sentence.strip()
-        if not stripped:
-            continue
-        start = text.find(stripped, cursor)
-        if start < 0:
-            continue
-        spans.append((start, start + len(stripped)))
-        cursor = start + len(stripped)
+        found = text.find(stripped, cursor, end) if stripped else -1
+        if found >= 0:
+            spans.append((found, found + len(stripped)))
+            cursor = found + len(stripped)
     return spans
 
 

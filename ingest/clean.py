@@ -11,23 +11,32 @@ import re
 import unicodedata
 from urllib.parse import unquote
 
+# Every pattern here runs on file and user text, so each must match in linear time: no two unbounded
+# quantifiers may compete for the same characters (possessive `*+`/`++` where the next token cannot
+# match what they took), and a scan from one start stops where the next start would begin.
+
 # Running headers/footers such as `4 \( \sigma \) Introduction`, `Introduction  $\sim$  5`,
 # `8 \square Introduction`, `10 — Introduction`, `Index ~ 59`: a page number, a separator that OCR or
 # LaTeX conversion left behind, and a short running title.
-_SEPARATOR = r"(?:\\\(\s*\\?\w+\s*\\\)|\$\\?\w+\$|\\square|—|~|\|)"
+_SEPARATOR = r"(?:\\\(\s*+\\?\w++\s*+\\\)|\$\\?\w++\$|\\square|—|~|\|)"
 _PAGE_HEADER = re.compile(
-    rf"^\s*(?:\d{{1,3}}\s*{_SEPARATOR}\s*[A-Z][\w ,&'-]{{0,50}}|[A-Z][\w ,&'-]{{0,50}}?\s*{_SEPARATOR}\s*\d{{1,3}})\s*$"
+    rf"^\s*+(?:\d{{1,3}}+\s*+{_SEPARATOR}\s*+[A-Z][\w ,&'-]{{0,50}}|[A-Z][\w ,&'-]{{0,50}}?\s*+{_SEPARATOR}\s*+\d{{1,3}}+)\s*+$"
 )
-_TOC_LINE = re.compile(r"^[^\t]{2,80}\t+\d{1,3}\s*$")  # "FOREWORD BY MARK ROGERS<TAB>1"
-_INDEX_ENTRY = re.compile(r"[A-Za-z)'’]\s*,\s\d{1,3}\b")  # "feedback loop, 4" in a back-of-book index
-_LATEX_JUNK = re.compile(r"\$\\\w+\$|\\\(\s*\\?\w*\s*\\\)|\\square")
-_SUP = re.compile(r"<sup>\s*([^<]*?)\s*</sup>", re.IGNORECASE)
-_TAG = re.compile(r"</?(?:p|br|span|div|b|i|em|strong|u|sub|font)\b[^>]*>", re.IGNORECASE)
-_LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]*)\)")
+_TOC_LINE = re.compile(r"^[^\t]{2,80}\t++\d{1,3}+\s*+$")  # "FOREWORD BY MARK ROGERS<TAB>1"
+_INDEX_ENTRY = re.compile(r"[A-Za-z)'’]\s*+,\s\d{1,3}+\b")  # "feedback loop, 4" in a back-of-book index
+_LATEX_JUNK = re.compile(r"\$\\\w++\$|\\\(\s*+\\?\w*+\s*+\\\)|\\square")
+_SUP = re.compile(r"<sup>([^<]*+)</sup>", re.IGNORECASE)  # the marker's text, stripped by the caller
+# Tag attributes stop at the next `<`, so a run of unclosed `<p <p <p` is scanned once, not once per `<p`.
+_TAG = re.compile(r"</?(?:p|br|span|div|b|i|em|strong|u|sub|font)\b[^<>]*+>", re.IGNORECASE)
+# Neither the label nor the target runs past a `[`, where the next link could start.
+_LINK = re.compile(r"\[([^\[\]\n]++)\]\(([^)\[\s]*+)\)")
 _BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
 _ITALIC = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])")
-_ESCAPE = re.compile(r"\\+([_*#\[\]()`>~|-])")
+_ESCAPE = re.compile(r"(?<!\\)\\++([_*#\[\]()`>~|-])")  # from the first backslash of a run only
 _SPACES = re.compile(r"[ \t\u00a0]{2,}")
+_HYPHEN_BREAK = re.compile(r"(\w)-\n(?=[a-z])")
+_HAS_WORD = re.compile(r"[A-Za-z]{3}")
+_CONTINUED = re.compile(r"(?<!\s)\s*+\((?:continued|cont(?:'|’)?d)\)\s*+$", re.IGNORECASE)
 _SOFT_HYPHEN = "\u00ad"
 
 
@@ -47,20 +56,20 @@ def is_noise_line(line: str) -> bool:
         return True
     if len(_INDEX_ENTRY.findall(stripped)) >= 2 and ("\t" in line or len(_INDEX_ENTRY.findall(stripped)) >= 4):
         return True
-    if "\t" in stripped and not re.search(r"[A-Za-z]{3}", stripped):
+    if "\t" in stripped and not _HAS_WORD.search(stripped):
         return True  # "77. 0<TAB><TAB>W 0": table residue with no words
     return False
 
 
 def dehyphenate(text: str) -> str:
     """Join words split across lines by a hyphen ("trans-\\nformation"), keeping real compounds' hyphen out."""
-    return re.sub(r"(\w)-\n(?=[a-z])", r"\1", text)
+    return _HYPHEN_BREAK.sub(r"\1", text)
 
 
 def clean_inline(text: str) -> str:
     """Remove markup residue inside a block: footnote markers, HTML cells, links, emphasis, escapes."""
     text = html.unescape(text)
-    text = _SUP.sub(lambda m: m.group(1) if m.group(1).isalpha() else "", text)
+    text = _SUP.sub(_footnote_text, text)
     text = _TAG.sub(" ", text)
     text = _LATEX_JUNK.sub(" ", text)
     text = _LINK.sub(_link_text, text)
@@ -69,6 +78,12 @@ def clean_inline(text: str) -> str:
     text = _ESCAPE.sub(r"\1", text)
     text = _SPACES.sub(" ", text)
     return text.strip()
+
+
+def _footnote_text(match: re.Match[str]) -> str:
+    """`<sup>rd</sup>` keeps its letters (an ordinal); a numbered footnote marker goes."""
+    text = match.group(1).strip()
+    return text if text.isalpha() else ""
 
 
 def _link_text(match: re.Match[str]) -> str:
@@ -81,4 +96,4 @@ def _link_text(match: re.Match[str]) -> str:
 def clean_heading(text: str) -> str:
     """Heading text without markup, trailing colons or "(continued)" of a continuation page."""
     text = clean_inline(text).strip(" *#:")
-    return re.sub(r"\s*\((?:continued|cont(?:'|’)?d)\)\s*$", "", text, flags=re.IGNORECASE)
+    return _CONTINUED.sub("", text)

@@ -36,8 +36,8 @@ def year_of(value: object) -> int | None:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.year
     if isinstance(value, str):
-        match = re.match(r"\s*(\d{4})", value)
-        return int(match.group(1)) if match else None
+        head = value.lstrip()[:4]
+        return int(head) if len(head) == 4 and head.isdecimal() else None
     return None
 
 

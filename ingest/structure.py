@@ -12,8 +12,11 @@ from dataclasses import dataclass
 
 from ingest.clean import clean_heading, clean_inline, dehyphenate, is_noise_line
 
-_MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
+# Linear time on any line: the heading text is taken whole and its closing `#`s trimmed in Python
+# (`(.+?)\s*#*\s*$` backtracked cubically over a run of spaces inside a heading).
+_MD_HEADING = re.compile(r"^\s{0,3}+(#{1,6})\s++(.+)$")
+_LIST_ITEM = re.compile(r"^\s*+(?:[-*+•]|\d{1,3}+[.)])\s++")
+_NON_WORDS = re.compile(r"\W+")
 _TERMINAL = tuple(".!?…:;\"”’')]")
 _OPEN_QUOTES = {"“", '"', "‘"}
 _DANGLING_WORDS = {"and", "or", "of", "the", "to", "a", "an", "in", "for", "with", "by", "on"}
@@ -79,15 +82,15 @@ def _classify(lines: list[str], guess_headings: bool, following: list[str] | Non
 
     for line in lines:
         body = line.lstrip("> ").rstrip() if line.lstrip().startswith(">") else line
-        heading = _MD_HEADING.match(body)
-        if heading and _reads_as_heading(heading.group(2)):
+        heading = _md_heading(body)
+        if heading and _reads_as_heading(heading[1]):
             flush_prose()
-            text = clean_heading(heading.group(2))
+            text = clean_heading(heading[1])
             if text:
-                blocks.append(Block("heading", text, level=len(heading.group(1))))
+                blocks.append(Block("heading", text, level=heading[0]))
         elif heading or _LIST_ITEM.match(body):
             flush_prose()
-            text = clean_inline(_LIST_ITEM.sub("", heading.group(2) if heading else body, count=1))
+            text = clean_inline(_LIST_ITEM.sub("", heading[1] if heading else body, count=1))
             if text:
                 blocks.append(Block("paragraph" if heading else "list", text))
         elif "\t" in body:
@@ -103,6 +106,15 @@ def _classify(lines: list[str], guess_headings: bool, following: list[str] | Non
         if _looks_like_heading(blocks[0].text, following):
             return [Block("heading", clean_heading(blocks[0].text), level=2)]
     return blocks
+
+
+def _md_heading(line: str) -> tuple[int, str] | None:
+    """Level and text of a `#` heading line, without the optional closing `#`s (`## Title ##`)."""
+    match = _MD_HEADING.match(line)
+    if match is None:
+        return None
+    text = match.group(2)
+    return len(match.group(1)), text.rstrip().rstrip("#").rstrip() or text[:1]
 
 
 def _reads_as_heading(text: str) -> bool:
@@ -151,7 +163,7 @@ def _tidy(blocks: list[Block]) -> list[Block]:
         if pending_quote and block.kind == "paragraph":
             block = Block(block.kind, pending_quote + block.text, block.level, block.page)
         pending_quote = ""
-        key = re.sub(r"\W+", " ", block.text).strip().lower()
+        key = _NON_WORDS.sub(" ", block.text).strip().lower()
         if block.kind != "heading" and len(key) >= 60 and key in seen:
             continue
         seen.add(key)
