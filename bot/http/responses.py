@@ -20,7 +20,7 @@ class ErrorBody(BaseModel):
 
 
 _EXAMPLES: dict[int, tuple[str, object]] = {
-    400: ("The request cannot be served as asked.", "The query is empty."),
+    400: ("The body cannot be parsed, or the request cannot be served as asked.", "There was an error parsing the body"),
     401: ("No valid API key was sent.", "A valid API key is required: send 'Authorization: Bearer <key>'."),
     403: ("The API key's scope is too narrow.", "This API key has read scope; this request needs a key with write scope."),
     404: ("Nothing with that id.", "No reflection with id 'abc123'."),

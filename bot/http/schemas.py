@@ -12,6 +12,7 @@ from bot.nul import NoNulStr
 from index import Hit, SearchFilters
 
 SourceType = Literal["report", "learning_log", "reflection"]
+MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns on PostgreSQL: larger ones must be a 422, not a database error
 
 
 class Filters(BaseModel):
@@ -20,7 +21,7 @@ class Filters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source_type: SourceType | None = None
-    document_id: int | None = Field(None, ge=1, le=2**53)
+    document_id: int | None = Field(None, ge=1, le=MAX_ID)
     tag: NoNulStr | None = Field(None, min_length=1, max_length=64)
     year_from: int | None = Field(None, ge=1800, le=2200)
     year_to: int | None = Field(None, ge=1800, le=2200)

@@ -6,7 +6,7 @@ from bot.http.responses import errors
 from bot.http.schemas import AskRequest
 from bot.models import Answer
 
-router = APIRouter(tags=["answers"], dependencies=[ReadAccess], responses=errors(401, 413, 422))
+router = APIRouter(tags=["answers"], dependencies=[ReadAccess], responses=errors(400, 401, 413, 422))
 
 
 @router.post("/ask", response_model=Answer)

@@ -4,11 +4,10 @@ from fastapi import APIRouter, HTTPException, Path, Query
 
 from bot.http.deps import ReadAccess, ServicesDep
 from bot.http.responses import errors
-from bot.http.schemas import DocumentPublic, SourceType
+from bot.http.schemas import MAX_ID, DocumentPublic, SourceType
 from index import Hit
 
 router = APIRouter(tags=["catalog"], dependencies=[ReadAccess], responses=errors(401, 422))
-MAX_ID = 2**53  # larger integers overflow the database's 64-bit integers (and JSON clients' numbers)
 
 
 @router.get("/documents", response_model=list[DocumentPublic])

@@ -7,7 +7,7 @@ from bot.http.schemas import FeedbackCreate, FeedbackPublic, Gap, GapsResponse
 router = APIRouter(tags=["learning loop"], responses=errors(401, 403))
 
 
-@router.post("/feedback", response_model=FeedbackPublic, status_code=status.HTTP_201_CREATED, dependencies=[WriteAccess], responses=errors(404, 413, 422))
+@router.post("/feedback", response_model=FeedbackPublic, status_code=status.HTTP_201_CREATED, dependencies=[WriteAccess], responses=errors(400, 404, 413, 422))
 def create_feedback(body: FeedbackCreate, services: ServicesDep) -> FeedbackPublic:
     """Was an answer helpful? Unhelpful ones join the knowledge gaps."""
     feedback = services.feedback.record(body.question_id, body.helpful, body.comment)

@@ -31,7 +31,7 @@ def not_found(reflection_id: str) -> HTTPException:
     return HTTPException(404, f"No reflection with id {reflection_id!r}.")
 
 
-@router.post("", response_model=ReflectionPublic, status_code=status.HTTP_201_CREATED, dependencies=[WriteAccess], responses=errors(403, 413))
+@router.post("", response_model=ReflectionPublic, status_code=status.HTTP_201_CREATED, dependencies=[WriteAccess], responses=errors(400, 403, 413))
 async def create_reflection(body: ReflectionCreate, services: ServicesDep) -> ReflectionPublic:
     """Share what you learned; searchable (and citable) as soon as this returns, unless review is on."""
     reflection = await run_in_threadpool(services.reflections.create, body, "api")
@@ -65,7 +65,7 @@ def get_reflection(reflection_id: ReflectionId, services: ServicesDep, scope: Sc
     return public(services, reflection)
 
 
-@router.patch("/{reflection_id}", response_model=ReflectionPublic, dependencies=[AdminAccess], responses=errors(403, 404, 413))
+@router.patch("/{reflection_id}", response_model=ReflectionPublic, dependencies=[AdminAccess], responses=errors(400, 403, 404, 413))
 async def review_reflection(reflection_id: ReflectionId, body: ReflectionUpdate, services: ServicesDep) -> ReflectionPublic:
     """Approve (publish) or reject a reflection waiting for review (admin)."""
     reflection = await run_in_threadpool(services.reflections.set_status, reflection_id, body.status)

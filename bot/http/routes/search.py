@@ -5,7 +5,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.http.deps import ReadAccess, ServicesDep
 from bot.http.responses import errors
-from bot.http.schemas import Filters, SearchResponse, SourceType
+from bot.http.schemas import MAX_ID, Filters, SearchResponse, SourceType
 from bot.nul import NoNulStr
 
 router = APIRouter(tags=["search"], dependencies=[ReadAccess], responses=errors(400, 401, 422))
@@ -17,7 +17,7 @@ async def search(
     q: Annotated[NoNulStr, Query(min_length=1, max_length=2000, description="What to look for", examples=["salami slicing"])],
     k: Annotated[int, Query(ge=1, le=50)] = 5,
     source_type: SourceType | None = None,
-    document_id: Annotated[int | None, Query(ge=1, le=2**53)] = None,
+    document_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     tag: Annotated[NoNulStr | None, Query(min_length=1, max_length=64)] = None,
     year_from: Annotated[int | None, Query(ge=1800, le=2200)] = None,
     year_to: Annotated[int | None, Query(ge=1800, le=2200)] = None,
