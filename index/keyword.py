@@ -96,30 +96,41 @@ class KeywordIndex:
 
     def update(self, added: dict[int, str], removed: list[int]) -> None:
         """Add texts by chunk id and drop removed ids; both take effect before this returns."""
-        new_tokens = dict(zip(added, index_terms(list(added.values())), strict=True)) if added else {}
+        self.apply(dict(zip(added, index_terms(list(added.values())), strict=True)), removed)
+
+    def apply(self, added: dict[int, list[str]], removed: list[int]) -> None:
+        """Add chunks' `index_terms` (made before any lock is taken) and drop removed ids.
+
+        Searches see the change as a whole: a removed or re-added id is hidden in the main tier
+        and the delta tier holds the current terms, both swapped in under the lock.
+        """
         with self._lock:
             for chunk_id in removed:
                 self._tokens.pop(chunk_id, None)
-                self._delta_ids.discard(chunk_id)
-                self._hidden.add(chunk_id)
-            self._tokens.update(new_tokens)
-            self._delta_ids.update(new_tokens)
-            self._hidden.difference_update(new_tokens)
+            self._tokens.update(added)
             if not self._background:
                 self._main, self._delta, self._delta_ids, self._hidden = _Tier.build(self._tokens), _Tier(), set(), set()
                 return
+            # new sets, never changed in place: a search reads the ones it took without copying
+            self._hidden = self._hidden.union(removed, added)
+            self._delta_ids = self._delta_ids.difference(removed).union(added)
             self._delta = _Tier.build({i: self._tokens[i] for i in self._delta_ids})
         self._rebuilder.request()
 
     def _rebuild_main(self) -> None:
-        """Fold the delta into a new main tier built from a snapshot, keeping later changes as the delta."""
+        """Fold the delta into a new main tier built from a snapshot, keeping later changes as the delta.
+
+        The swap changes no search's result set: chunks removed or replaced since the snapshot
+        (their terms are no longer the same list) stay hidden in the new main tier, and chunks
+        added or replaced since stay in the delta.
+        """
         with self._lock:
             snapshot = dict(self._tokens)
         main = _Tier.build(snapshot)
         with self._lock:
             self._main = main
-            self._delta_ids = {i for i in self._tokens if i not in snapshot}
-            self._hidden = {i for i in snapshot if i not in self._tokens}
+            self._delta_ids = {i for i, terms in self._tokens.items() if snapshot.get(i) is not terms}
+            self._hidden = {i for i, terms in snapshot.items() if self._tokens.get(i) is not terms}
             self._delta = _Tier.build({i: self._tokens[i] for i in self._delta_ids})
 
     def wait_until_merged(self, timeout: float = 30.0) -> None:
@@ -139,9 +150,9 @@ class KeywordIndex:
         query_tokens = index_terms([query])[0]
         allowed_set = None if allowed is None else set(allowed)
         with self._lock:
-            main, delta, hidden = self._main, self._delta, set(self._hidden)
+            main, delta, hidden = self._main, self._delta, self._hidden
         main_hits = main.search(query_tokens, k, allowed_set, hidden)
-        delta_hits = delta.search(query_tokens, k, allowed_set, hidden)
+        delta_hits = delta.search(query_tokens, k, allowed_set, set())
         if not delta_hits:
             return main_hits
         return reciprocal_rank_fusion([main_hits, delta_hits])[:k]

@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from readerwriterlock import rwlock
 
 from index.catalog import Catalog
 from index.errors import SearchError
 from index.fusion import reciprocal_rank_fusion
-from index.keyword import KeywordIndex
+from index.keyword import KeywordIndex, index_terms
 from index.late import TokenIndex
 from index.records import ChunkMeta, Encoded, Hit, SearchFilters
 from index.vectors import VectorIndex
@@ -42,8 +44,25 @@ class QueryEncoder(Protocol):
     def encode(self, texts: Sequence[str]) -> Encoded: ...
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    """Chunks read from the catalog and prepared for every index before the write lock is taken."""
+
+    metas: dict[int, ChunkMeta]
+    vectors: np.ndarray | None  # None when the vector index already holds them (the cache)
+    tokens: dict[int, bytes]
+    terms: dict[int, list[str]]
+
+
 class Searcher:
-    """Answers hybrid searches over the catalog's chunks."""
+    """Answers hybrid searches over the catalog's chunks.
+
+    Every search reads one consistent snapshot: it holds the read side of a readers-writer lock
+    from its filters to its hits' metadata and similarities, while `sync` holds the write side
+    only to apply chunks it has already read and prepared. So a search sees a chunk in all four
+    structures (metadata, vectors, token vectors, BM25 terms) or in none, searches run side by
+    side, and none waits on the database or on a query embedding.
+    """
 
     def __init__(self, catalog: Catalog, encoder: QueryEncoder, cache_dir: Path | None = None, background_keyword: bool = True) -> None:
         self.catalog = catalog
@@ -54,7 +73,9 @@ class Searcher:
         self._keywords = KeywordIndex(background=background_keyword)
         self._tokens = TokenIndex(encoder.dim)
         self._revision = -1
-        self._sync_lock = threading.Lock()
+        self._sync_lock = threading.Lock()  # one sync reads the catalog at a time
+        # Writers first: a sync waits for the searches already running, not for every later one.
+        self._snapshot = rwlock.RWLockWrite()
 
     @property
     def revision(self) -> int:
@@ -64,7 +85,11 @@ class Searcher:
         return len(self._metas)
 
     def sync(self) -> None:
-        """Catch up with the catalog: add new chunks, drop deleted ones (cheap when nothing moved)."""
+        """Catch up with the catalog: add new chunks, drop deleted ones (cheap when nothing moved).
+
+        Chunk ids are trusted to name one chunk for good: the catalog never reuses them
+        (AUTOINCREMENT on SQLite, sequences on PostgreSQL).
+        """
         revision = self.catalog.revision()
         if revision == self._revision:
             return
@@ -74,53 +99,68 @@ class Searcher:
             if self._revision < 0 and self._load_cache(revision):
                 return
             stored = self.catalog.chunk_ids()
-            removed = [i for i in self._metas if i not in stored]
-            added_ids = [i for i in stored if i not in self._metas]
-            self._apply(added_ids, removed)
-            self._revision = revision
+            removed = [i for i in self._metas if i not in stored]  # only sync writes _metas, under _sync_lock
+            loaded = self._load([i for i in stored if i not in self._metas])
+            with self._snapshot.gen_wlock():
+                self._apply(loaded, removed)
+                self._revision = revision
 
-    def _apply(self, added_ids: list[int], removed: list[int]) -> None:
-        new_metas: dict[int, ChunkMeta] = {}
+    def _load(self, ids: list[int] | None, with_vectors: bool = True) -> _Loaded:
+        """Read chunks (all of them for None) and prepare them: vectors stacked, texts tokenised."""
+        metas: dict[int, ChunkMeta] = {}
         vectors: list[np.ndarray] = []
         tokens: dict[int, bytes] = {}
-        for meta, encoding in self.catalog.chunk_metas(added_ids):
-            new_metas[meta.chunk_id] = meta
+        for meta, encoding in self.catalog.chunk_metas(ids):
+            metas[meta.chunk_id] = meta
             vectors.append(np.frombuffer(encoding.vector, dtype=np.float32))
             tokens[meta.chunk_id] = encoding.tokens
+        terms = dict(zip(metas, index_terms([m.contextual_text for m in metas.values()]), strict=True))
+        matrix = np.vstack(vectors) if with_vectors and vectors else None
+        return _Loaded(metas, matrix, tokens, terms)
+
+    def _apply(self, loaded: _Loaded, removed: list[int]) -> None:
+        """Change every structure; the caller holds the write lock."""
         self._vectors.remove(removed)
         self._tokens.remove(removed)
-        if new_metas:
-            self._vectors.add(list(new_metas), np.vstack(vectors))
-        self._tokens.add(tokens)
-        self._keywords.update({i: m.contextual_text for i, m in new_metas.items()}, removed)
+        if loaded.vectors is not None:
+            self._vectors.add(list(loaded.metas), loaded.vectors)
+        self._tokens.add(loaded.tokens)
+        self._keywords.apply(loaded.terms, removed)
         for chunk_id in removed:
             self._metas.pop(chunk_id, None)
-        self._metas.update(new_metas)
+        self._metas.update(loaded.metas)
 
     def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]:
         """The `k` best chunks for `query`, best first, each carrying its fused score."""
         if not query.strip():
             raise SearchError("The query is empty.")
+        self.sync()
         encoded = self.encoder.encode([query])
-        ranked = self.rank(query, max(k, 1), filters or SearchFilters(), encoded=encoded)
-        similarities = self._vectors.similarities(encoded.vectors[0], [i for i, _ in ranked[:k]])
-        return [Hit.from_meta(self._metas[i], score, similarities.get(i)) for i, score in ranked[:k]]
+        with self._snapshot.gen_rlock():
+            ranked = self._rank(query, max(k, 1), filters or SearchFilters(), "hybrid", encoded)[:k]
+            similarities = self._vectors.similarities(encoded.vectors[0], [i for i, _ in ranked])
+            return [Hit.from_meta(self._metas[i], score, similarities.get(i)) for i, score in ranked]
 
-    def rank(self, query: str, k: int, filters: SearchFilters, mode: str = "hybrid", encoded: Encoded | None = None) -> list[tuple[int, float]]:
-        """Fused (chunk id, score) list; `mode` dense, keyword or late gives one ranking alone (for eval).
+    def rank(self, query: str, k: int, filters: SearchFilters, mode: str = "hybrid") -> list[tuple[int, float]]:
+        """Fused (chunk id, score) list; `mode` dense, keyword or late gives one ranking alone (for eval)."""
+        if mode not in MODES:
+            raise SearchError(f"Unknown retrieval mode '{mode}': use one of {', '.join(MODES)}.")
+        self.sync()
+        encoded = None if mode == "keyword" else self.encoder.encode([query])
+        with self._snapshot.gen_rlock():
+            return self._rank(query, k, filters, mode, encoded)
+
+    def _rank(self, query: str, k: int, filters: SearchFilters, mode: str, encoded: Encoded | None) -> list[tuple[int, float]]:
+        """`rank` within one snapshot (the caller holds the read lock); `encoded` is None only for keyword mode.
 
         Late interaction reranks the best dense and keyword candidates: scoring every chunk's
         tokens would cost a pass over all of them per query.
         """
-        if mode not in MODES:
-            raise SearchError(f"Unknown retrieval mode '{mode}': use one of {', '.join(MODES)}.")
-        self.sync()
         allowed = None if filters.is_empty() else [i for i, m in self._metas.items() if filters.admits(m)]
         depth = max(CANDIDATES, k)
         keyword = self._keywords.search(query, depth, allowed) if mode != "dense" else []
-        if mode == "keyword":
-            return [(i, s) for i, s in keyword if i in self._metas][:k]
-        encoded = encoded or self.encoder.encode([query])
+        if encoded is None:
+            return keyword[:k]
         dense = self._vectors.search(encoded.vectors[0], depth, allowed)
         if mode == "dense":
             return dense[:k]
@@ -136,14 +176,16 @@ class Searcher:
 
     def meta(self, chunk_id: int) -> ChunkMeta | None:
         self.sync()
-        return self._metas.get(chunk_id)
+        with self._snapshot.gen_rlock():
+            return self._metas.get(chunk_id)
 
     def save_cache(self) -> None:
         """Persist the FAISS index with the revision it reflects, so the next start skips re-reading vectors."""
         if self.cache_dir is None or self._revision < 0:
             return
-        self._vectors.save(self.cache_dir / "vectors.faiss")
-        (self.cache_dir / "vectors.json").write_text(json.dumps({"revision": self._revision, "dim": self._vectors.dim}))
+        with self._snapshot.gen_rlock():
+            self._vectors.save(self.cache_dir / "vectors.faiss")
+            (self.cache_dir / "vectors.json").write_text(json.dumps({"revision": self._revision, "dim": self._vectors.dim}))
 
     def _load_cache(self, revision: int) -> bool:
         """Start from the persisted FAISS index when it matches the catalog's revision."""
@@ -157,13 +199,11 @@ class Searcher:
             vectors = VectorIndex.load(self.cache_dir / "vectors.faiss")
         except (OSError, ValueError, RuntimeError):
             return False
-        stored = list(self.catalog.chunk_metas())
-        metas = {meta.chunk_id: meta for meta, _ in stored}
-        if vectors.ids() != set(metas):
+        loaded = self._load(None, with_vectors=False)
+        if vectors.ids() != set(loaded.metas):
             return False
-        self._vectors, self._metas = vectors, metas
-        self._tokens.add({meta.chunk_id: encoding.tokens for meta, encoding in stored})
-        self._keywords.update({i: m.contextual_text for i, m in metas.items()}, [])
-        self._revision = revision
+        with self._snapshot.gen_wlock():
+            self._vectors = vectors
+            self._apply(loaded, [])
+            self._revision = revision
         return True
-
