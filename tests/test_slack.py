@@ -2,7 +2,11 @@
 
 import copy
 import json
+import logging
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -10,8 +14,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
+from sqlmodel import Session
 
 from bot.http.app import create_app
+from bot.records import QueryLog
+from bot.reflection_models import ReflectionCreate
+from bot.services import Services
 from tests.conftest import FIXTURES, LiveServer, clone_services
 from tests.slack_standin import SlackStandIn
 
@@ -33,17 +41,28 @@ def standin():
         yield stand_in
 
 
-@pytest.fixture(scope="module")
-def slack(ingested, standin, tmp_path_factory):
+@contextmanager
+def slack_server(ingested, standin, home: Path) -> Iterator[tuple[httpx.Client, Services]]:
+    """The API with the Slack app, on a private copy of the ingested catalog."""
     services = clone_services(
-        ingested,
-        tmp_path_factory.mktemp("slack") / "var",
-        slack_bot_token=SecretStr("xoxb-test"),
-        slack_signing_secret=SecretStr(SECRET),
-        slack_api_url=f"{standin.url}/api/",
+        ingested, home, slack_bot_token=SecretStr("xoxb-test"), slack_signing_secret=SecretStr(SECRET), slack_api_url=f"{standin.url}/api/"
     )
     with LiveServer(create_app(services.settings, services)) as server, httpx.Client(base_url=server.url, timeout=30) as client:
         yield client, services
+
+
+@pytest.fixture(scope="module")
+def slack(ingested, standin, tmp_path_factory):
+    """Shared by tests whose writes (their own question log rows) no other test reads."""
+    with slack_server(ingested, standin, tmp_path_factory.mktemp("slack") / "var") as served:
+        yield served
+
+
+@pytest.fixture
+def own_slack(ingested, standin, tmp_path: Path):
+    """A Slack app on its own catalog, for a test that stores reflections, feedback or gaps."""
+    with slack_server(ingested, standin, tmp_path / "var") as served:
+        yield served
 
 
 @pytest.fixture(autouse=True)
@@ -106,7 +125,7 @@ def test_mention_is_answered_in_its_thread_with_sources_and_feedback(slack, stan
     assert message["channel"] == "C111" and message["thread_ts"] == event["event"]["ts"]
     blocks = message["blocks"]
     text = json.dumps(blocks)
-    assert "*Sources*" in text and "Outcomes & Efficiency Leadership Handbook - Richard Selwyn (2012)" in text
+    assert "*Sources*" in text and "Outcomes &amp; Efficiency Leadership Handbook - Richard Selwyn (2012)" in text
     buttons = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
     assert buttons == ["feedback_helpful", "feedback_not_helpful"]
     assert len(blocks) <= 50 and all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)
@@ -118,8 +137,7 @@ def test_retried_event_is_not_answered_twice(slack, standin) -> None:
     assert send_event(client, event).status_code == 200
     standin.wait_for("chat.postMessage")
     assert send_event(client, event, headers={"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"}).status_code == 200
-    time.sleep(1.0)
-    assert len(standin.of("chat.postMessage")) == 1
+    standin.no_more("chat.postMessage", 1)
 
 
 @pytest.mark.parametrize(
@@ -128,8 +146,7 @@ def test_retried_event_is_not_answered_twice(slack, standin) -> None:
 def test_bot_messages_edits_and_deletions_are_ignored(slack, standin, name: str) -> None:
     client, _ = slack
     assert send_event(client, unique(fixture(f"events/{name}"))).status_code == 200
-    time.sleep(0.5)
-    assert standin.of("chat.postMessage") == []
+    standin.no_more("chat.postMessage", 0)
 
 
 def test_direct_message_is_answered_in_the_dm_thread(slack, standin) -> None:
@@ -150,11 +167,10 @@ def test_follow_up_in_an_answered_thread_uses_the_thread(slack, standin) -> None
     send_event(client, reply)
     messages = standin.wait_for("chat.postMessage", 2)
     assert messages[1]["thread_ts"] == mention["event"]["ts"]
-    assert "Outcomes & Efficiency" in json.dumps(messages[1]["blocks"])
+    assert "Outcomes &amp; Efficiency" in json.dumps(messages[1]["blocks"])  # escaped for Slack, shown as "&"
     stranger = unique(fixture("events/message_channel_thread_reply.json"), "unrelated chatter", thread_ts="1111.2222")
     send_event(client, stranger)
-    time.sleep(0.5)
-    assert len(standin.of("chat.postMessage")) == 2
+    standin.no_more("chat.postMessage", 2)
 
 
 def test_slash_ask_answers_ephemerally_and_can_be_shared(slack, standin) -> None:
@@ -206,22 +222,47 @@ def submission(values: dict, metadata: dict | None = None) -> dict:
     return payload
 
 
-def test_modal_submission_stores_a_reflection_with_provenance(slack, standin) -> None:
-    client, services = slack
-    values = {
-        "what_happened": "We ran a community conversation in Torbay before re-tendering the carers service.",
-        "what_we_learned": "Carers wanted flexible respite more than extra assessment capacity; the spec changed.",
-        "what_next": "",
-        "tags": "carers, Co-production",
-    }
+TORBAY = {
+    "what_happened": "We ran a community conversation in Torbay before re-tendering the carers service.",
+    "what_we_learned": "Carers wanted flexible respite more than extra assessment capacity; the spec changed.",
+    "what_next": "",
+    "tags": "carers, Co-production",
+}
+
+
+def test_modal_submission_is_acknowledged_before_the_reflection_is_stored(own_slack, standin, monkeypatch) -> None:
+    client, services = own_slack
+    store, release = services.reflections.create, threading.Event()
+
+    def slow_store(*args, **kwargs):
+        assert release.wait(15), "the modal was not acknowledged while the store waited"
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(services.reflections, "create", slow_store)
     permalink = "https://learnloop-test.slack.com/archives/C111/p1583636382000300"
-    response = send_interaction(client, submission(values, {"channel": "C111", "permalink": permalink}))
+    response = send_interaction(client, submission(TORBAY, {"channel": "C111", "permalink": permalink}))
     assert response.status_code == 200 and response.text in ("", "{}")
-    stored = next(r for r in services.reflections.list() if "Torbay" in r.what_happened)
-    assert stored.origin == "slack" and stored.permalink == permalink and stored.tags == ["carers", "co-production"]
+    assert not any("Torbay" in r.what_happened for r in services.reflections.list())  # acknowledged first, stored after
+    release.set()
     confirmation = standin.wait_for("chat.postMessage")[0]
     assert confirmation["channel"] == "W111" and "searchable now" in confirmation["text"]
+    stored = next(r for r in services.reflections.list() if "Torbay" in r.what_happened)
+    assert stored.origin == "slack" and stored.permalink == permalink and stored.tags == ["carers", "co-production"]
     assert any("Torbay" in h.text for h in services.searcher.search("flexible respite for carers Torbay", 5))
+
+
+def test_a_reflection_that_fails_to_store_after_the_ack_gets_an_apology(own_slack, standin, monkeypatch, caplog) -> None:
+    client, services = own_slack
+
+    def broken(*args, **kwargs):
+        raise KeyError("embedding worker gone")
+
+    monkeypatch.setattr(services.reflections, "create", broken)
+    response = send_interaction(client, submission(TORBAY))
+    assert response.status_code == 200 and response.text in ("", "{}")
+    (apology,) = standin.wait_for("chat.postMessage")
+    assert apology["channel"] == "W111" and "Sorry" in apology["text"] and "embedding worker" not in apology["text"]
+    assert any("saving a reflection failed" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.parametrize(
@@ -239,8 +280,8 @@ def test_modal_errors_show_on_the_field(slack, values: dict, field: str) -> None
     assert body["response_action"] == "errors" and field in body["errors"]
 
 
-def test_feedback_buttons_store_feedback(slack, standin) -> None:
-    client, services = slack
+def test_feedback_buttons_store_feedback(own_slack, standin) -> None:
+    client, services = own_slack
     answer = services.answers.answer("What does Selwyn say about salami slicing?", surface="slack")
     action = fixture("interactivity/block_actions_button.json")
     action["response_url"] = f"{standin.url}/response/actions/fb"
@@ -268,11 +309,14 @@ def test_assistant_thread_gets_prompts_status_and_answer(slack, standin) -> None
     assert answer["thread_ts"] == "1726133698.626339" and "Sources" in json.dumps(answer["blocks"])
 
 
-def test_app_home_shows_reflections_and_gaps(slack, standin) -> None:
-    client, _ = slack
-    event = {"token": "t", "team_id": "T111", "api_app_id": "A111", "type": "event_callback", "event_id": f"Ev{time.time_ns()}", "event_time": 1,
-             "event": {"type": "app_home_opened", "user": "W222", "channel": "D111", "tab": "home", "event_ts": "1.2"}}
-    send_event(client, event)
+def home_opened(user: str) -> dict:
+    return {"token": "t", "team_id": "T111", "api_app_id": "A111", "type": "event_callback", "event_id": f"Ev{time.time_ns()}", "event_time": 1,
+            "event": {"type": "app_home_opened", "user": user, "channel": "D111", "tab": "home", "event_ts": "1.2"}}
+
+
+def test_app_home_shows_reflections_and_gaps(own_slack, standin) -> None:
+    client, _ = own_slack
+    send_event(client, home_opened("W222"))
     published = standin.wait_for("views.publish")[0]
     assert published["user_id"] == "W222" and "Open knowledge gaps" in json.dumps(published["view"])
 
@@ -285,17 +329,40 @@ def test_rate_limited_post_is_retried(slack, standin) -> None:
     assert [n for n, _ in standin.calls if n.startswith("chat.postMessage")] == ["chat.postMessage:429", "chat.postMessage"]
 
 
-def test_failure_while_answering_apologises_in_the_thread(slack, standin, monkeypatch) -> None:
+@pytest.mark.parametrize("error", [RuntimeError("index unavailable"), KeyError("index unavailable")])
+def test_failure_while_answering_apologises_in_the_thread(slack, standin, monkeypatch, error: Exception) -> None:
     client, services = slack
 
     def broken(*args, **kwargs):
-        raise RuntimeError("index unavailable")
+        raise error
 
     monkeypatch.setattr(services.answers, "answer", broken)
     event = unique(fixture("events/app_mention.json"), "<@W111> anything")
     send_event(client, event)
     (message,) = standin.wait_for("chat.postMessage")
-    assert message["thread_ts"] == event["event"]["ts"] and "Sorry" in message["text"]
+    assert message["thread_ts"] == event["event"]["ts"] and "Sorry" in message["text"] and "index unavailable" not in message["text"]
+
+
+def test_slack_refusing_the_answer_leads_to_an_apology_attempt(slack, standin, caplog) -> None:
+    client, _ = slack
+    standin.fail_next["chat.postMessage"] = "msg_blocks_too_long"
+    event = unique(fixture("events/app_mention.json"), "<@W111> What is Total Place?")
+    send_event(client, event)
+    apology = standin.wait_for("chat.postMessage")[0]
+    assert [n for n, _ in standin.calls if n.startswith("chat.postMessage")] == ["chat.postMessage:msg_blocks_too_long", "chat.postMessage"]
+    assert apology["thread_ts"] == event["event"]["ts"] and "Sorry" in apology["text"]
+    assert any("msg_blocks_too_long" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
+
+
+def test_too_long_ask_is_explained_ephemerally(slack, standin) -> None:
+    client, services = slack
+    limit = services.settings.max_question_chars
+    command = fixture("commands/slash_command.parsed.json") | {
+        "command": "/ask", "text": "why " * limit, "response_url": f"{standin.url}/response/commands/T111/1/long",
+    }
+    assert send(client, urlencode(command).encode(), "application/x-www-form-urlencoded").status_code == 200
+    (reply,) = standin.wait_for("response:commands/T111/1/long")
+    assert reply["response_type"] == "ephemeral" and "too long" in reply["text"] and str(limit) in reply["text"]
 
 
 def test_socket_mode_starts_beside_the_api(ingested, standin, tmp_path: Path) -> None:
@@ -328,14 +395,26 @@ def test_abstention_offers_to_share_what_you_know(slack, standin) -> None:
     assert "boiling point of mercury" in opened["view"]["blocks"][0]["element"]["initial_value"]
 
 
+ANSWERED = {
+    "app_mention.json": 1, "app_mention_org_install.json": 1, "message_im.json": 1, "assistant_thread_started.json": 1,
+    "message_im_assistant_thread.json": 1, "message_im_file_share.json": 1,  # Bolt passes a file shared in an assistant thread on as a message
+}
+"""Messages each real payload leads to (a greeting or an answer); every other payload is left alone."""
+
+
 @pytest.mark.parametrize("name", sorted(p.name for p in (SLACK / "events").glob("*.json")))
-def test_every_real_event_payload_is_acknowledged(slack, name: str) -> None:
+def test_every_real_event_payload_is_handled(slack, standin, caplog, name: str) -> None:
     client, _ = slack
     payload = fixture(f"events/{name}")
     if "event" in payload:
         payload = unique(payload)
     response = send_event(client, payload)
     assert response.status_code == 200, response.text
+    expected = ANSWERED.get(name, 0)
+    if expected:
+        assert "Sorry" not in standin.wait_for("chat.postMessage", expected)[-1]["text"]
+    standin.no_more("chat.postMessage", expected, within=0.5)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 @pytest.mark.parametrize(
@@ -348,3 +427,96 @@ def test_signed_garbage_gets_a_4xx_not_a_5xx(slack, body: bytes, content_type: s
     signature = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body.decode("utf-8", "replace"))
     response = client.post("/slack/events", content=body, headers={"content-type": content_type, "x-slack-request-timestamp": ts, "x-slack-signature": signature})
     assert response.status_code == 400 and "detail" in response.json()
+
+
+RAW = ["<!channel>", "<!here>", "<@U123>", "<https://evil.example|NHS guidance>"]
+ESCAPED = ["&lt;!channel&gt;", "&lt;!here&gt;", "&lt;@U123&gt;", "&lt;https://evil.example|NHS guidance&gt;"]
+
+
+def strings(value: object) -> Iterator[str]:
+    """Every string in a recorded payload, however deeply nested."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from strings(item)
+
+
+def test_stored_text_cannot_ping_or_hide_a_link(own_slack, standin) -> None:
+    client, services = own_slack
+    services.reflections.create(
+        ReflectionCreate(
+            what_happened="Our Wakefield team trialled a hydrotherapy pool rota for carers with <@U123> and <https://evil.example|NHS guidance>.",
+            what_we_learned="Hydrotherapy pool rotas worked when carers booked the slots themselves <!channel> <!here> <@U123> <https://evil.example|NHS guidance>.",
+            team="Wakefield <!here> <@U123>",
+            place="<https://evil.example|NHS guidance> <!channel>",
+        )
+    )
+    send_event(client, unique(fixture("events/app_mention.json"), "<@W111> What worked for hydrotherapy pool rotas for carers?"))
+    (answer,) = standin.wait_for("chat.postMessage")
+    assert "Wakefield" in json.dumps(answer["blocks"]), "the reflection was not cited"
+    send_event(client, home_opened("W222"))
+    (home,) = standin.wait_for("views.publish")
+    sent = list(strings([payload for _, payload in standin.calls]))
+    assert [s for s in sent if any(raw in s for raw in RAW)] == []
+    # Team and place are in the answer's attribution and sources; App Home shows the lesson, team and place.
+    for surface in (answer["blocks"], home):
+        shown = list(strings(surface))
+        assert [e for e in ESCAPED if not any(e in s for s in shown)] == [], json.dumps(surface)[:3000]
+    assert "&lt;!here&gt;" in answer["text"]
+
+
+def abstains(message: dict) -> bool:
+    return "I could not find" in message["text"]
+
+
+def test_a_private_question_never_reaches_another_members_app_home(own_slack, standin) -> None:
+    client, _ = own_slack
+    send_event(client, unique(fixture("events/message_im.json"), "What is the boiling point of mercury at sea level?"))
+    send_event(client, unique(fixture("events/app_mention.json"), "<@W111> What is the airspeed velocity of an unladen swallow?"))
+    assert all(abstains(m) for m in standin.wait_for("chat.postMessage", 2))
+    send_event(client, home_opened("W333"))
+    home = json.dumps(standin.wait_for("views.publish")[0]["view"])
+    assert "unladen swallow" in home and "mercury" not in home
+
+
+def question_id(message: dict) -> str:
+    return next(e["value"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "feedback_helpful")
+
+
+def logged_private(services: Services, message: dict) -> bool:
+    with Session(services.catalog.engine) as session:
+        return session.get(QueryLog, question_id(message)).private
+
+
+@pytest.mark.parametrize(
+    ("name", "fields", "private"),
+    [
+        ("app_mention.json", {}, False),
+        ("app_mention.json", {"channel": "G123"}, True),
+        ("app_mention.json", {"channel": "C999PRIV"}, True),  # conversations.info says private
+        ("message_im.json", {}, True),
+        ("message_im_assistant_thread.json", {}, True),
+    ],
+)
+def test_questions_from_private_places_are_logged_private(slack, standin, name: str, fields: dict, private: bool) -> None:
+    client, services = slack
+    standin.private_channels.add("C999PRIV")
+    send_event(client, unique(fixture(f"events/{name}"), "What is Total Place?", **fields))
+    assert logged_private(services, standin.wait_for("chat.postMessage")[0]) is private
+
+
+@pytest.mark.parametrize(
+    ("channel", "private"), [({"channel_id": "C111", "channel_name": "random"}, False), ({"channel_id": "D111", "channel_name": "directmessage"}, True),
+                             ({"channel_id": "C222", "channel_name": "privategroup"}, True), ({"channel_id": "G111", "channel_name": "secret"}, True)]
+)
+def test_ask_in_a_dm_or_private_channel_is_logged_private(slack, standin, channel: dict, private: bool) -> None:
+    client, services = slack
+    command = fixture("commands/slash_command.parsed.json") | channel | {
+        "command": "/ask", "text": "What is Total Place?", "response_url": f"{standin.url}/response/commands/T111/1/private",
+    }
+    send(client, urlencode(command).encode(), "application/x-www-form-urlencoded")
+    assert logged_private(services, standin.wait_for("response:commands/T111/1/private")[0]) is private

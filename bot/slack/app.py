@@ -38,6 +38,7 @@ def create_slack_app(settings: Settings, services: Services) -> App:
 
     @app.error
     def on_error(error: Exception, body: dict) -> None:
+        """Failures outside a listener's own reply (listeners answer the user themselves): logged."""
         log.error("Slack request failed: %s (%s)", error, body.get("type"), exc_info=error)
 
     responder = Responder(services, ThreadMemory(services.catalog.engine))

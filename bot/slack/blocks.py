@@ -1,5 +1,9 @@
 """Pure Block Kit builders: data in, blocks out; no I/O. Slack's limits are honoured here
-(3,000 characters per section text, 50 blocks per message, 150 characters per button text)."""
+(3,000 characters per section text, 50 blocks per message, 150 characters per button text).
+
+Every untrusted string (answers, quotes, titles, reflections, questions) goes through `escape`
+before it joins mrkdwn text, so stored text cannot ping @channel, mention someone or hide a link.
+`plain_text` objects and input `initial_value`s are not parsed by Slack and stay as typed."""
 
 from __future__ import annotations
 
@@ -15,16 +19,34 @@ MAX_BLOCKS = 50
 MAX_SOURCES = 8
 
 
+# Linear time on untrusted text: no class can run past the delimiter that ends it.
+BOLD = re.compile(r"\*\*([^*\n]+)\*\*")
+LINK = re.compile(r"\[([^\[\]\n]+)\]\((https?://[^()\s]+)\)")
+HEADING = re.compile(r"^#{1,6}[ \t]+([^\n]+)$", re.M)
+ENTITY_TAIL = re.compile(r"&[a-z]{0,3}\Z")
+
+
+def escape(text: str) -> str:
+    """Slack's control characters as entities (`&`, `<`, `>`): the text is shown, never acted on."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def to_mrkdwn(markdown: str) -> str:
-    """Markdown as Slack mrkdwn: **bold** -> *bold*, [text](url) -> <url|text>, headings -> bold lines."""
-    text = re.sub(r"\*\*(.+?)\*\*", r"*\1*", markdown)
-    text = re.sub(r"\[([^\]]+)\]\((https?://[^)\s]+)\)", r"<\2|\1>", text)
-    text = re.sub(r"^#{1,6}\s+(.+)$", r"*\1*", text, flags=re.M)
-    return text
+    """Untrusted Markdown as safe mrkdwn: escaped; **bold** -> *bold*, headings -> bold lines, and
+    [text](url) -> text (url), so a link's target is always visible rather than hidden behind its text."""
+    text = BOLD.sub(r"*\1*", escape(markdown))
+    text = LINK.sub(r"\1 (\2)", text)
+    return HEADING.sub(r"*\1*", text)
 
 
 def _clip(text: str, limit: int = SECTION_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """At most `limit` characters, never ending in half an entity like `&am`."""
+    return text if len(text) <= limit else ENTITY_TAIL.sub("", text[: limit - 1]) + "…"
+
+
+def safe_text(text: str, limit: int = SECTION_LIMIT) -> str:
+    """Untrusted text for a message's `text` (notification fallback, replies): escaped and clipped."""
+    return _clip(escape(text), limit)
 
 
 def section(text: str) -> dict:
@@ -32,12 +54,12 @@ def section(text: str) -> dict:
 
 
 def source_line(citation: Citation) -> str:
-    """`[n] Title - Author (Year), section, p. N` followed by the quote."""
+    """`[n] Title - Author (Year), section, p. N` followed by the quote; everything but the markup escaped."""
     who = f" - {', '.join(a.split(' (')[0] for a in citation.authors[:2])}" if citation.authors else ""
     year = f" ({citation.provenance or citation.year})" if citation.provenance or citation.year else ""
     where = ", ".join(p for p in (citation.section.split(" > ")[-1] if citation.section else "", f"p. {citation.page_start}" if citation.page_start else "") if p)
-    quote = _clip(" ".join(citation.quote.split()), 400)
-    return f"*[{citation.n}]* {citation.title}{who}{year}{', ' + where if where else ''}\n> {quote}"
+    described = escape(f"{citation.title}{who}{year}{', ' + where if where else ''}")
+    return f"*[{citation.n}]* {described}\n> {_clip(escape(' '.join(citation.quote.split())), 400)}"
 
 
 def sources_block(citations: list[Citation]) -> list[dict]:
@@ -71,6 +93,11 @@ def answer_blocks(answer: Answer, share_label: str | None = None, question: str 
             {"type": "button", "action_id": "share_answer", "style": "primary", "text": {"type": "plain_text", "text": share_label}, "value": answer.question_id}
         )
     return blocks[:MAX_BLOCKS]
+
+
+def answer_message(answer: Answer, share_label: str | None = None, question: str = "", offer_label: str = "") -> dict:
+    """`text` (the escaped notification fallback) and `blocks` of an answer, for chat.postMessage or respond."""
+    return {"text": safe_text(answer.answer), "blocks": answer_blocks(answer, share_label, question, offer_label)}
 
 
 def _input(block_id: str, label: str, hint: str = "", multiline: bool = True, optional: bool = False, initial: str = "", max_length: int = 3000) -> dict:
@@ -115,7 +142,14 @@ def missing_modal(prompts: Prompts, question_id: str) -> dict:
 
 def home_view(prompts: Prompts, reflections: list[Reflection], gaps: list[tuple[str, int]]) -> dict:
     blocks: list[dict] = [section(prompts.text("slack", "home_intro")), {"type": "divider"}, section("*Recent reflections*")]
-    blocks += [section(f"• {r.what_we_learned[:280]}" + (f" _({r.team}, {r.place})_" if r.team or r.place else "")) for r in reflections[:10]] or [section("_None yet._")]
+    blocks += [section(f"• {escape(r.what_we_learned[:280])}" + (f" _({escape(r.team)}, {escape(r.place)})_" if r.team or r.place else "")) for r in reflections[:10]] or [
+        section("_None yet._")
+    ]
     blocks += [{"type": "divider"}, section("*Open knowledge gaps* (questions I could not answer)")]
-    blocks += [section(f"• {question[:280]} _(asked {count}×)_") for question, count in gaps[:10]] or [section("_None open._")]
+    blocks += [section(f"• {escape(question[:280])} _(asked {count}×)_") for question, count in gaps[:10]] or [section("_None open._")]
     return {"type": "home", "blocks": blocks[:MAX_BLOCKS]}
+
+
+def notice_home(text: str) -> dict:
+    """App Home when it cannot be built: the notice alone, so the user is not left looking at a stale page."""
+    return {"type": "home", "blocks": [section(text)]}

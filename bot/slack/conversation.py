@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete
 
-from bot.models import Turn
+from bot.models import Answer, Turn
 from bot.records import ProcessedEvent, SlackThread
 from index.db import utcnow
 
@@ -22,15 +22,30 @@ class ThreadMemory:
         self.engine = engine
 
     def history(self, channel: str, thread_ts: str) -> list[Turn] | None:
-        """Earlier turns of a thread the bot answered in; None when it never did."""
+        """Earlier turns of a thread the bot answers in; None when it never did. Keys a Turn does not
+        have (an assistant turn's `documents`) are left out."""
         with Session(self.engine) as session:
             thread = session.get(SlackThread, (channel, thread_ts))
-            return None if thread is None else [Turn(**turn) for turn in thread.turns]
+            return None if thread is None else [Turn.model_validate({"role": t["role"], "text": t["text"]}) for t in thread.turns]
 
-    def remember(self, channel: str, thread_ts: str, question: str, answer: str) -> None:
+    def claim(self, channel: str, thread_ts: str) -> None:
+        """Mark the thread as the bot's when it starts answering, so a follow-up sent meanwhile is answered too."""
+        with Session(self.engine) as session:
+            if session.get(SlackThread, (channel, thread_ts)) is not None:
+                return
+            session.add(SlackThread(channel=channel, thread_ts=thread_ts))
+            try:
+                session.commit()
+            except IntegrityError:
+                pass  # claimed by a concurrent answer (another thread or replica): it is the bot's either way
+
+    def remember(self, channel: str, thread_ts: str, question: str, answer: Answer) -> None:
+        """Add a question and its answer; the answer keeps the ids of the documents it cites, so erasing
+        a document can erase what was said from it."""
+        documents = sorted({citation.document_id for citation in answer.citations})
         with Session(self.engine) as session:
             thread = session.get(SlackThread, (channel, thread_ts)) or SlackThread(channel=channel, thread_ts=thread_ts)
-            turns = [*thread.turns, {"role": "user", "text": question[:4000]}, {"role": "assistant", "text": answer[:4000]}]
+            turns = [*thread.turns, {"role": "user", "text": question[:4000]}, {"role": "assistant", "text": answer.answer[:4000], "documents": documents}]
             thread.turns = turns[-MAX_TURNS:]
             thread.updated_at = utcnow()
             session.add(thread)

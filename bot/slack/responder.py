@@ -1,63 +1,93 @@
 """The work behind the Slack listeners: answer into a thread, save a reflection, with errors handled.
 
-Listeners stay thin: they read the payload and call one of these methods. Any failure while
-answering becomes a short apology in the thread (and a logged cause), never silence.
+Listeners stay thin: they read the payload and call one of these methods. Whatever goes wrong, the
+user hears back: the reason when their input is rejected, otherwise a short apology (the cause is
+logged, never shown), in the thread, ephemerally, or as a direct message.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
+from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot.models import Answer
+from bot.models import Answer, Turn
 from bot.prompts import Prompts
 from bot.records import Reflection
 from bot.reflection_models import ReflectionCreate
 from bot.services import Services
-from bot.slack.blocks import answer_blocks
+from bot.slack.blocks import answer_message, safe_text
 from bot.slack.conversation import ThreadMemory
-from index import InputRejected, LearnloopError
+from bot.slack.privacy import ChannelPrivacy
+from index import InputRejected
 
 log = logging.getLogger(__name__)
-FALLBACK_TEXT_LIMIT = 3000
+
+Tell = Callable[[str], object]
+"""Sends one line of mrkdwn to the user a listener is serving."""
+
+
+def in_thread(client: WebClient, channel: str, thread_ts: str) -> Tell:
+    return lambda text: client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+
+
+def to_user(client: WebClient, user: str, respond: Respond | None = None) -> Tell:
+    """Ephemerally where the payload has a response_url (Bolt's `respond`), else as a direct message."""
+    if respond is not None and respond.response_url:
+        return lambda text: respond(response_type="ephemeral", replace_original=False, text=text)
+    return lambda text: client.chat_postMessage(channel=user, text=text)
 
 
 @dataclass
 class Responder:
     services: Services
     threads: ThreadMemory
+    privacy: ChannelPrivacy = field(default_factory=ChannelPrivacy)
 
     @property
     def prompts(self) -> Prompts:
         return self.services.prompts
 
-    def answer(self, question: str, channel: str = "", thread_ts: str = "") -> Answer:
-        history = self.threads.history(channel, thread_ts) if channel and thread_ts else None
-        return self.services.answers.answer(question, history=history or [], surface="slack")
-
-    def answer_in_thread(self, client: WebClient, channel: str, thread_ts: str, question: str) -> None:
-        """Answer `question` in the thread, remembering the turn; apologise in the thread on failure."""
+    @contextmanager
+    def replying(self, tell: Tell, doing: str) -> Iterator[None]:
+        """Run a listener's work so the user always hears back when it fails."""
         try:
-            answer = self.answer(question, channel, thread_ts)
+            yield
         except InputRejected as error:
-            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=str(error))
-            return
-        except (LearnloopError, SQLAlchemyError, OSError, RuntimeError, ValueError):
-            log.exception("answering in %s/%s failed", channel, thread_ts)
-            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=self.prompts.text("slack", "error"))
-            return
-        client.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, text=answer.answer[:FALLBACK_TEXT_LIMIT], blocks=self.blocks(answer, question), unfurl_links=False
-        )
-        self.threads.remember(channel, thread_ts, question, answer.answer)
+            self._tell(tell, safe_text(str(error)), doing)
+        except Exception:  # a listener's last line: anything unexpected becomes an apology, not silence
+            log.exception("Slack: %s failed", doing)
+            self._tell(tell, self.prompts.text("slack", "error"), doing)
 
-    def blocks(self, answer: Answer, question: str, share: bool = False) -> list[dict]:
+    @staticmethod
+    def _tell(tell: Tell, text: str, doing: str) -> None:
+        try:
+            tell(text)
+        except Exception:  # Slack itself is failing; the log is all that is left
+            log.exception("Slack: %s failed and the user could not be told", doing)
+
+    def ask(self, question: str, private: bool, history: list[Turn] | None = None) -> Answer:
+        return self.services.answers.answer(question, history=history or [], surface="slack", private=private)
+
+    def answer_in_thread(self, client: WebClient, channel: str, thread_ts: str, question: str, private: bool) -> None:
+        """Answer `question` in the thread and remember the turn. The thread is claimed before answering,
+        so a follow-up sent while this answer is on its way is recognised as one."""
+        with self.replying(in_thread(client, channel, thread_ts), f"answering in {channel}/{thread_ts}"):
+            history = self.threads.history(channel, thread_ts)
+            self.threads.claim(channel, thread_ts)
+            answer = self.ask(question, private, history)
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False, **self.message(answer, question))
+            self.threads.remember(channel, thread_ts, question, answer)
+
+    def message(self, answer: Answer, question: str, share: bool = False) -> dict:
+        """The answer's `text` and `blocks`; a share button when it is ephemeral."""
         share_label = self.prompts.text("slack", "share_button") if share else None
-        return answer_blocks(answer, share_label, question, self.prompts.text("slack", "share_what_you_know"))
+        return answer_message(answer, share_label, question, self.prompts.text("slack", "share_what_you_know"))
 
     def save_reflection(self, data: ReflectionCreate, channel: str, permalink: str) -> Reflection:
         return self.services.reflections.create(data, origin="slack", channel=channel, permalink=permalink)

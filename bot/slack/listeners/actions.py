@@ -5,40 +5,50 @@ from __future__ import annotations
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.slack.blocks import answer_blocks, missing_modal, reflection_modal
-from bot.slack.responder import Responder
+from bot.slack.blocks import answer_message, missing_modal, reflection_modal
+from bot.slack.responder import Responder, Tell, to_user
+
+
+def _channel(body: dict) -> str:
+    return body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id", "")
 
 
 def register(app: App, responder: Responder) -> None:
+    def tell(body: dict, client: WebClient, respond: Respond | None) -> Tell:
+        return to_user(client, body.get("user", {}).get("id", ""), respond)
+
     @app.action("feedback_helpful")
-    def on_helpful(ack: Ack, action: dict, respond: Respond) -> None:
+    def on_helpful(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
         ack()
-        responder.services.feedback.record(action["value"], helpful=True)
-        respond(response_type="ephemeral", replace_original=False, text=responder.prompts.text("slack", "helpful_thanks"))
+        with responder.replying(tell(body, client, respond), "recording helpful feedback"):
+            responder.services.feedback.record(action["value"], helpful=True)
+            respond(response_type="ephemeral", replace_original=False, text=responder.prompts.text("slack", "helpful_thanks"))
 
     @app.action("feedback_not_helpful")
     def on_not_helpful(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
         ack()
-        responder.services.feedback.record(action["value"], helpful=False)
-        client.views_open(trigger_id=body["trigger_id"], view=missing_modal(responder.prompts, action["value"]))
-        respond(response_type="ephemeral", replace_original=False, text=responder.prompts.text("slack", "not_helpful_thanks"))
+        with responder.replying(tell(body, client, respond), "recording unhelpful feedback"):
+            responder.services.feedback.record(action["value"], helpful=False)
+            client.views_open(trigger_id=body["trigger_id"], view=missing_modal(responder.prompts, action["value"]))
+            respond(response_type="ephemeral", replace_original=False, text=responder.prompts.text("slack", "not_helpful_thanks"))
 
     @app.action("share_what_you_know")
-    def on_share_what_you_know(ack: Ack, action: dict, body: dict, client: WebClient) -> None:
+    def on_share_what_you_know(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
         """After an abstention: the reflection modal, pre-filled with the unanswered question."""
         ack()
-        channel = body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id", "")
-        prefill = f"Someone asked: {action.get('value', '')}"
-        client.views_open(trigger_id=body["trigger_id"], view=reflection_modal(responder.prompts, prefill, {"channel": channel}))
+        with responder.replying(tell(body, client, respond), "opening the reflection modal"):
+            prefill = f"Someone asked: {action.get('value', '')}"
+            client.views_open(trigger_id=body["trigger_id"], view=reflection_modal(responder.prompts, prefill, {"channel": _channel(body)}))
 
     @app.action("share_answer")
     def on_share(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
         ack()
-        answer = responder.services.answers.stored(action["value"])
-        if answer is None:
-            respond(response_type="ephemeral", replace_original=False, text=responder.prompts.text("slack", "error"))
-            return
-        channel = body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id", "")
-        shared = {"type": "context", "elements": [{"type": "mrkdwn", "text": responder.prompts.text("slack", "shared_by", user=body["user"]["id"])}]}
-        client.chat_postMessage(channel=channel, text=answer.answer[:3000], blocks=[*answer_blocks(answer), shared])
-        respond(delete_original=True)
+        with responder.replying(tell(body, client, respond), "sharing an answer"):
+            answer = responder.services.answers.stored(action["value"])
+            if answer is None:
+                respond(response_type="ephemeral", replace_original=False, text=responder.prompts.text("slack", "error"))
+                return
+            shared = {"type": "context", "elements": [{"type": "mrkdwn", "text": responder.prompts.text("slack", "shared_by", user=body["user"]["id"])}]}
+            message = answer_message(answer)
+            client.chat_postMessage(channel=_channel(body), text=message["text"], blocks=[*message["blocks"], shared])
+            respond(delete_original=True)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt import App, Assistant, Say, SetStatus, SetSuggestedPrompts
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.slack.listeners.events import question_text
 from bot.slack.responder import Responder
+
+log = logging.getLogger(__name__)
 
 
 def register(app: App, responder: Responder) -> None:
@@ -14,13 +19,18 @@ def register(app: App, responder: Responder) -> None:
 
     @assistant.thread_started
     def on_thread_started(say: Say, set_suggested_prompts: SetSuggestedPrompts) -> None:
-        say(responder.prompts.text("slack", "home_intro"))
-        prompts = responder.prompts.messages["slack"]["suggested_prompts"]
-        set_suggested_prompts(prompts=[{"title": title, "message": message} for title, message in prompts])
+        with responder.replying(say, "starting an assistant thread"):
+            say(responder.prompts.text("slack", "home_intro"))
+            prompts = responder.prompts.messages["slack"]["suggested_prompts"]
+            set_suggested_prompts(prompts=[{"title": title, "message": message} for title, message in prompts])
 
     @assistant.user_message
     def on_user_message(payload: dict, set_status: SetStatus, client: WebClient) -> None:
-        set_status(responder.prompts.text("slack", "thinking"))
-        responder.answer_in_thread(client, payload["channel"], payload["thread_ts"], question_text(payload.get("text", "")))
+        """Always private: the assistant panel is a conversation with the bot alone."""
+        try:
+            set_status(responder.prompts.text("slack", "thinking"))
+        except SlackApiError as error:  # the status is a courtesy; the answer matters
+            log.warning("no assistant status shown: %s", error.response.get("error"))
+        responder.answer_in_thread(client, payload.get("channel", ""), payload.get("thread_ts", ""), question_text(payload.get("text", "")), private=True)
 
     app.use(assistant)

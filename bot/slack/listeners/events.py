@@ -7,7 +7,7 @@ import re
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.slack.responder import Responder
+from bot.slack.responder import Responder, in_thread
 
 MENTION = re.compile(r"<@[A-Z0-9]++(?:\|[^<>]*+)?>")  # a label stops at `<`: linear time
 
@@ -19,12 +19,14 @@ def question_text(text: str) -> str:
 def register(app: App, responder: Responder) -> None:
     @app.event("app_mention")
     def on_mention(event: dict, client: WebClient) -> None:
-        thread_ts = event.get("thread_ts") or event["ts"]
+        channel = event.get("channel", "")
+        thread_ts = event.get("thread_ts") or event.get("ts", "")
         question = question_text(event.get("text", ""))
         if not question:
-            client.chat_postMessage(channel=event["channel"], thread_ts=thread_ts, text=responder.prompts.text("slack", "home_intro"))
+            with responder.replying(in_thread(client, channel, thread_ts), "greeting a bare mention"):
+                client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=responder.prompts.text("slack", "home_intro"))
             return
-        responder.answer_in_thread(client, event["channel"], thread_ts, question)
+        responder.answer_in_thread(client, channel, thread_ts, question, responder.privacy.of_event(client, event))
 
     @app.event("message")
     def on_message(event: dict, client: WebClient, context: dict) -> None:
@@ -34,8 +36,8 @@ def register(app: App, responder: Responder) -> None:
         text = event.get("text", "")
         if context.get("bot_user_id") and f"<@{context['bot_user_id']}>" in text:
             return  # app_mention answers it
-        channel, thread_ts = event["channel"], event.get("thread_ts")
+        channel, thread_ts = event.get("channel", ""), event.get("thread_ts")
         if event.get("channel_type") == "im":
-            responder.answer_in_thread(client, channel, thread_ts or event["ts"], question_text(text))
+            responder.answer_in_thread(client, channel, thread_ts or event.get("ts", ""), question_text(text), private=True)
         elif thread_ts and responder.threads.history(channel, thread_ts) is not None:
-            responder.answer_in_thread(client, channel, thread_ts, question_text(text))
+            responder.answer_in_thread(client, channel, thread_ts, question_text(text), responder.privacy.of_event(client, event))
