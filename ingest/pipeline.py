@@ -18,7 +18,7 @@ from index.late import pack_tokens
 from index.records import contextual_text
 from ingest.chunk import ChunkSizes, chunk_blocks
 from ingest.embed import Embedder, encodings_of
-from ingest.load import SUPPORTED_SUFFIXES, LoadedFile, load_file
+from ingest.load import SUPPORTED_SUFFIXES, LoadedFile, LoadLimits, load_file
 from ingest.sources import as_list, read_sources, title_from_name, year_of
 from ingest.structure import parse_pdf_pages, parse_text
 
@@ -67,11 +67,14 @@ def is_ingestible(path: Path) -> bool:
 class IngestPipeline:
     """Reads files under a corpus root and keeps the catalog in step with them."""
 
-    def __init__(self, catalog: Catalog, embedder: Embedder, corpus_root: Path, sizes: ChunkSizes = ChunkSizes()) -> None:
+    def __init__(
+        self, catalog: Catalog, embedder: Embedder, corpus_root: Path, sizes: ChunkSizes = ChunkSizes(), limits: LoadLimits = LoadLimits()
+    ) -> None:
         self.catalog = catalog
         self.embedder = embedder
         self.corpus_root = corpus_root.resolve()
         self.sizes = sizes
+        self.limits = limits
 
     def run(self, paths: Iterable[Path] = (), progress: Callable[[int, int], None] | None = None) -> IngestReport:
         """Ingest `paths` (files or folders), or the whole corpus when none are given."""
@@ -125,7 +128,7 @@ class IngestPipeline:
         digest = hashlib.sha256(data + json.dumps(sources_meta, sort_keys=True, default=str).encode() + PIPELINE_VERSION.encode()).hexdigest()
         if stored.get(source) == digest:
             return None
-        loaded = load_file(path, data)
+        loaded = load_file(path, data, self.limits)
         reflection_id = loaded.front_matter.get("reflection_id")
         if reflection_id and f"{REFLECTION_SOURCE_PREFIX}{reflection_id}" in stored:
             return None  # an exported reflection already in the catalog: never a duplicate

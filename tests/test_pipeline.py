@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 from sqlmodel import Session, delete
@@ -13,7 +14,10 @@ from bot.services import build_services
 from index import Searcher, SearchFilters
 from index.db import ChunkTokens
 from ingest import REFLECTION_SOURCE_PREFIX
+from ingest.load import LoadLimits
+from ingest.pipeline import IngestPipeline
 from tests.conftest import FIXTURES, FakeEmbedder, make_settings
+from tests.test_load import ALIAS_BOMB, blank_pdf
 
 
 def _services(tmp_path: Path, corpus: Path):
@@ -81,6 +85,21 @@ def test_bad_files_are_reported_and_the_rest_ingested(tmp_path: Path, corpus: Pa
     assert report.documents == 6
     pdf_hits = services.searcher.search("Lorem ipsum dolor", 3, SearchFilters(source_type="report"))
     assert pdf_hits[0].source.endswith("multicolumn.pdf") and pdf_hits[0].page_start >= 1
+
+
+def test_hostile_files_fail_clearly_and_the_rest_of_the_run_is_ingested(tmp_path: Path, corpus: Path) -> None:
+    (corpus / "learning-logs" / "laughs.md").write_bytes(ALIAS_BOMB)
+    (corpus / "reports" / "phone-book.pdf").write_bytes(blank_pdf(5))
+    services, embedder = _services(tmp_path, corpus)
+    pipeline = IngestPipeline(services.catalog, embedder, corpus, limits=LoadLimits(max_pages=4))
+    start = time.perf_counter()
+    report = pipeline.run()
+    assert time.perf_counter() - start < 60
+    failed = {Path(f["path"]).name: f["error"] for f in report.failed}
+    assert set(failed) == {"laughs.md", "phone-book.pdf"}
+    assert "alias" in failed["laughs.md"] and "5 pages, more than the 4" in failed["phone-book.pdf"]
+    assert report.documents == 5 and services.catalog.counts() == (5, report.chunks)
+    assert services.searcher.search("salami slicing", 3)
 
 
 def test_learning_logs_are_ingested_with_front_matter(tmp_path: Path, corpus: Path) -> None:

@@ -31,9 +31,22 @@ from ingest.sources import title_from_name, year_of
 from tests.conftest import REPO, FakeEmbedder, make_settings
 
 REGISTRY = (
+    "bot.answer.COMPARISON",
     "bot.citations.AFTER_MARKER",
     "bot.citations.MARKER",
     "bot.citations.QUOTED",
+    "bot.extractive.NOT_PROSE",
+    "bot.intent.AMOUNT",
+    "bot.intent.DATE",
+    "bot.intent.OUTCOME_WORDS",
+    "bot.intent.PERSON",
+    "bot.intent.PLACE_WORDS",
+    "bot.intent._AMOUNT",
+    "bot.intent._RESULTS",
+    "bot.intent._STEPS",
+    "bot.intent._WHEN",
+    "bot.intent._WHERE",
+    "bot.intent._WHO",
     "bot.lexical._ANCHOR",
     "bot.lexical._HAS_NUMBER",
     "bot.lexical._HAS_YEAR",
