@@ -100,6 +100,7 @@ def test_feedback_and_gaps(api) -> None:
         ("get", "/chunks/abc", {}, 422),
         ("get", "/chunks/999999", {}, 404),
         ("get", "/chunks/327240939278409777057307381240692736", {}, 422),
+        ("get", "/documents/2147483648", {}, 422),
         ("get", "/documents", {"params": {"offset": 327240939278409777057307381240692736}}, 422),
         ("get", "/search", {"params": {"q": "x", "document_id": 10**30}}, 422),
         ("post", "/feedback", {"json": {"question_id": "x"}}, 422),
