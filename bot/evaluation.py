@@ -111,6 +111,11 @@ def retrieval_metrics(searcher: Searcher, questions: list[EvalQuestion], mode: s
     }
 
 
+def compare_retrievers(searcher: Searcher, questions: list[EvalQuestion], modes: list[str], k: int = 5, budget: int = 5000) -> dict[str, dict]:
+    """`retrieval_metrics` of each mode on the same questions: the rows of one comparison table."""
+    return {mode: retrieval_metrics(searcher, questions, mode, k, budget) for mode in modes}
+
+
 def citations_valid(answer: Answer, searcher: Searcher) -> bool:
     """Every [n] has a Citation and every Citation's quote is verbatim in the chunk it names."""
     numbers = {int(n) for n in re.findall(r"\[(\d{1,3})\]", answer.answer)}

@@ -39,7 +39,7 @@ def test_eval_prints_retrieval_and_answer_metrics(env, tmp_path: Path) -> None:
     questions = tmp_path / "five.jsonl"
     questions.write_text("\n".join(lines) + "\n")
     metrics = json.loads(run(env, "eval", str(questions), "--json").stdout)
-    assert set(metrics["retrieval"]) == {"dense", "keyword", "late", "hybrid"}
+    assert set(metrics["retrieval"]) == {"dense", "keyword", "late", "hybrid", "dense+keyword"}
     assert metrics["retrieval"]["hybrid"]["questions"] == 5 and 0 <= metrics["retrieval"]["hybrid"]["mrr@10"] <= 1
     assert metrics["answers"]["citation_validity"] == 1
 

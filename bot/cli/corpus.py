@@ -10,7 +10,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from bot.cli.common import console, fails_cleanly, print_json, services_from
-from bot.evaluation import answer_metrics, load_questions, retrieval_metrics
+from bot.evaluation import answer_metrics, compare_retrievers, load_questions
 from index import RETRIEVAL_MODES, SearchFilters
 
 
@@ -56,7 +56,7 @@ def search(
     source_type: str = typer.Option(None, "--type", help="report | learning_log | reflection"),
     as_json: bool = typer.Option(False, "--json", help="Print {'hits': [...]} as JSON."),
 ) -> None:
-    """Hybrid search (dense + BM25, fused by reciprocal rank)."""
+    """Hybrid search (dense, BM25 and late interaction, fused by reciprocal rank)."""
     with fails_cleanly():
         hits = services_from(ctx).searcher.search(query, k, SearchFilters(source_type=source_type))
     if as_json:
@@ -70,25 +70,28 @@ def search(
 
 def evaluate(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Question file (JSON lines)."),
+    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Question files (JSON lines), scored together."),
     k: int = typer.Option(5, "-k", min=1, max=50),
     budget: int = typer.Option(5000, help="Context budget in characters."),
     modes: str = typer.Option(",".join(RETRIEVAL_MODES), help=f"Retrievers to compare: {', '.join(RETRIEVAL_MODES)}."),
     answers: bool = typer.Option(True, "--answers/--no-answers", help="Also answer every question and score the answers."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics object as JSON."),
 ) -> None:
-    """Retrieval metrics per retriever, and answer metrics, on a question file."""
+    """Retrieval metrics per retriever, and answer metrics, on one or more question files taken as one set.
+
+    `--modes dense+keyword,hybrid` shows what late interaction adds.
+    """
     with fails_cleanly():
-        questions = load_questions(file)
+        questions = [q for file in files for q in load_questions(file)]
         services = services_from(ctx)
         services.searcher.sync()
-        metrics = {"retrieval": {mode: retrieval_metrics(services.searcher, questions, mode, k, budget) for mode in modes.split(",")}}
+        metrics = {"retrieval": compare_retrievers(services.searcher, questions, modes.split(","), k, budget)}
         if answers:
             metrics["answers"] = answer_metrics(services.answers, services.searcher, questions)
     if as_json:
         print_json(metrics)
         return
-    table = Table(title=f"Retrieval on {file.name}")
+    table = Table(title=f"Retrieval on {', '.join(file.name for file in files)}")
     names = [n for n in next(iter(metrics["retrieval"].values())) if n != "missed"]
     table.add_column("retriever")
     for name in names:
