@@ -1,23 +1,31 @@
-"""Run the benchmarks: `python -m bench` (all) or `python -m bench ingest query`."""
+"""Run the benchmarks: `python -m bench` (all) or `python -m bench ingest query`; `--quick` is a
+smoke run with few repetitions, saved apart from the real results."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
-from bench import ingest, query, reflections, slack
+from bench import ingest, quality, query, reflections, slack
 from bench.common import save
 
-BENCHES = {"ingest": ingest.run, "query": query.run, "reflections": reflections.run, "slack": slack.run}
+BENCHES = {"ingest": ingest.run, "query": query.run, "reflections": reflections.run, "slack": slack.run, "quality": quality.run}
 
 
-def main(names: list[str]) -> None:
-    results = {}
-    for name in names or list(BENCHES):
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(BENCHES)} (default: all)")
+    parser.add_argument("--quick", action="store_true", help="few repetitions, to check the benches run end to end")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.names if name not in BENCHES]
+    if unknown:
+        parser.error(f"no bench named {unknown[0]!r}: use any of {', '.join(BENCHES)}")
+    for name in args.names or list(BENCHES):
         print(f"== {name}", file=sys.stderr, flush=True)
-        results[name] = BENCHES[name]()
-        print(json.dumps(results[name], indent=2), flush=True)
-    print(f"saved to {save(results)}", file=sys.stderr)
+        result = BENCHES[name](args.quick)
+        print(json.dumps(result, indent=2), flush=True)
+        print(f"saved to {save(name, result, args.quick)}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
