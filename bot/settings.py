@@ -13,7 +13,6 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 ApiScope = Literal["read", "write", "admin"]
 
 
@@ -42,7 +41,7 @@ class Settings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy URL; empty means sqlite:///$LEARNLOOP_HOME/learnloop.db.")
     corpus: Path = Field(Path("corpus"), description="Corpus folder: reports/ and learning-logs/ (LEARNLOOP_CORPUS).")
     embed_model: str = Field("all-MiniLM-L6-v2", description="Registered embedder name or a local sentence-transformers folder.")
-    prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Folder of prompt and message templates.")
+    prompts_dir: Path | None = Field(None, description="Folder of prompt and message templates; unset means the ones shipped in bot/prompts/.")
 
     llm_base_url: str = Field("", description="OpenAI-compatible base URL (…/v1); empty means extractive answers, offline.")
     llm_model: str = Field("", description="Model name sent to the LLM server.")
