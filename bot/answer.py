@@ -1,76 +1,35 @@
-"""Answering: search, decide whether the corpus supports an answer, generate, check citations, log.
+"""Answering: search, judge what the corpus holds, generate, check citations, log.
 
-The support gate abstains before generating when the question names a place, person or body the
-corpus never mentions at all; when the best passages are neither close in meaning nor share
-enough of the question's content words; when the question names a year, number or acronym they
-never mention; or when it asks for a number or a year that no matching sentence holds. Whatever
-the generator writes then passes the same citation check; an answer left with no supported
-sentence abstains too.
+Three outcomes (bot.gate judges which): "answer" when a passage answers what is asked; "related"
+when passages come close but none answers it (the text says what is missing and shows them);
+"abstain" when nothing relevant is there. Whatever a generator writes passes the one citation
+check; an answer left with no supported sentence, or a model that says its sources don't answer,
+becomes "related".
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.citations import check
-from bot.extractive import units_of
+from bot.gate import SupportGate
 from bot.generate import AnswerGenerator, ExtractiveGenerator, GenerationFailed
-from bot.lexical import anchors, content_terms, expected_answer_type, proper_names, satisfies_type, terms
+from bot.lexical import expected_answer_type
 from bot.models import Answer, Turn, with_context
 from bot.nul import refuse_nul
 from bot.prompts import Prompts
 from bot.records import QueryLog, new_id
+from bot.related import closest_passages, missing
 from index import Hit, InputRejected, Searcher, SearchFilters
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SupportGate:
-    """Thresholds calibrated on the eval sets' answerable and unanswerable questions (see README)."""
-
-    min_similarity: float = 0.20
-    min_term_coverage: float = 0.45
-    strong_similarity: float = 0.60
-    min_typed_coverage: float = 0.25
-
-    def supports(self, question: str, hits: list[Hit], answer_type: str | None, corpus_mentions: Callable[[str], bool]) -> bool:
-        if not hits:
-            return False
-        if not all(corpus_mentions(name) for name in proper_names(question)):
-            return False  # "Wales", "Manchester": nothing in the corpus can speak about them
-        wanted = content_terms(question)
-        if not wanted:
-            return False
-        best_similarity = max((h.similarity or 0.0) for h in hits[:5])
-        coverage = max(len(wanted & terms(f"{h.title} {h.section} {h.text}")) / len(wanted) for h in hits[:5])
-        if best_similarity < self.min_similarity and coverage < 1.0:
-            return False  # far in meaning, unless one passage holds every content word (names, acronyms)
-        if coverage < self.min_term_coverage and best_similarity < self.strong_similarity:
-            return False
-        passages = " ".join(f"{h.title} {h.section} {h.text}" for h in hits[:5]).lower()
-        if any(anchor.lower() not in passages for anchor in anchors(question)):
-            return False  # the question names a year, number or acronym the passages never mention
-        if answer_type:
-            return self._typed_coverage(wanted, hits[:5], answer_type) > self.min_typed_coverage
-        return True
-
-    @staticmethod
-    def _typed_coverage(wanted: set[str], hits: list[Hit], answer_type: str) -> float:
-        """Best share of the question's terms in one sentence that holds the kind of answer asked for."""
-        best = 0.0
-        for hit in hits:
-            for start, end in units_of(hit.text):
-                sentence = hit.text[start:end]
-                if satisfies_type(sentence, answer_type):
-                    best = max(best, len(wanted & terms(sentence)) / len(wanted))
-        return best
+# The years note belongs where the asker compares sources or times, not on every answer that cites two.
+COMPARISON = re.compile(r"\b(?:differ\w*|compar\w*|contrast\w*|versus|vs|chang\w*|over time|disagree\w*|evolv\w*|older|newer)\b", re.I)
 
 
 class AnswerService:
@@ -105,10 +64,12 @@ class AnswerService:
         history = history or []
         focus = with_context(question, history)
         hits = self.searcher.search(focus, k or self.k, filters or SearchFilters())
-        answer_type = expected_answer_type(question)
-        answer = self._compose(question, hits, history, answer_type) if self.gate.supports(focus, hits, answer_type, self.searcher.mentions) else None
+        outcome = self.gate.judge(focus, hits, self.searcher.mentions)
+        answer = self._compose(question, hits, history, expected_answer_type(question)) if outcome == "answer" else None
+        if answer is None and outcome != "abstain":
+            answer = self._related(question, hits)
         if answer is None:
-            answer = Answer(answer=self.prompts.abstain, citations=[], abstained=True, question_id=new_id(), mode=self.generator.name)
+            answer = Answer(answer=self.prompts.abstain, citations=[], abstained=True, outcome="abstain", question_id=new_id(), mode=self.generator.name)
         self._log(question, answer, hits, started, surface, private)
         return answer
 
@@ -120,8 +81,7 @@ class AnswerService:
 
     def can_answer(self, question: str) -> bool:
         """Whether the corpus now supports an answer (the gate alone; nothing is logged)."""
-        hits = self.searcher.search(question, self.k)
-        return self.gate.supports(question, hits, expected_answer_type(question), self.searcher.mentions)
+        return self.gate.judge(question, self.searcher.search(question, self.k), self.searcher.mentions) == "answer"
 
     def validate(self, question: str) -> str:
         refuse_nul(question, "question")
@@ -146,15 +106,25 @@ class AnswerService:
             return None
         text = checked.text
         years = sorted({c.year for c in checked.citations if c.year})
-        if len({c.document_id for c in checked.citations}) > 1 and len(years) > 1 and years[-1] - years[0] >= 5:
+        if COMPARISON.search(question) and len({c.document_id for c in checked.citations}) > 1 and len(years) > 1 and years[-1] - years[0] >= 5:
             text += "\n\n" + self.prompts.text("answer", "disagreement_note", first=years[0], last=years[-1])
         return Answer(answer=text, citations=checked.citations, abstained=False, question_id=new_id(), mode=draft.mode)
+
+    def _related(self, question: str, hits: list[Hit]) -> Answer | None:
+        """The closest passages, cited, under a line saying what the reports don't say."""
+        checked = check(closest_passages(question, hits), hits)
+        if not checked.citations:
+            return None
+        what = missing(question)
+        lead = self.prompts.text("answer", "related", missing=what) if what else self.prompts.text("answer", "related_unnamed")
+        lines = "\n".join(f"- {paragraph}" for paragraph in checked.text.split("\n\n"))
+        return Answer(answer=f"{lead}\n{lines}", citations=checked.citations, abstained=False, outcome="related", question_id=new_id(), mode=self.generator.name)
 
     def _log(self, question: str, answer: Answer, hits: list[Hit], started: float, surface: str, private: bool) -> None:
         entry = QueryLog(
             id=answer.question_id,
             question=question,
-            answered=not answer.abstained,
+            answered=answer.outcome == "answer",
             abstained=answer.abstained,
             latency_ms=round((time.perf_counter() - started) * 1000, 2),
             hits=[h.chunk_id for h in hits],

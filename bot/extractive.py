@@ -1,28 +1,38 @@
 """The offline answer: pick the sentences of the best passages that answer the question, with [n] markers.
 
-Sentences are scored by how many of the question's content terms they carry (rarer terms count
-more) plus a prior for the passage's rank; each source contributes at most two, the best
-source of each document is represented, a sentence that introduces a list brings the list,
-and the chosen sentences are grouped by document, in their original order, under who said them.
+Sentences are scored by how many of the question's focus terms they carry (rarer terms count
+more) plus a prior for the passage's rank; a sentence sharing a single word with a question that
+has several, and references, contents lines, "Source:" lines and bare links, are never chosen.
+Each source contributes at most two, the best source of each document is represented, a sentence
+that introduces a list brings the list, and at most five are chosen: the best leads, and the rest
+are grouped by document under who said them, best first.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.attribution import attribution
-from bot.lexical import content_terms, satisfies_type, terms
+from bot.intent import focus_of
+from bot.lexical import satisfies_type, terms
 from index import Hit
 from ingest.chunk import split_sentences
 
-MAX_SENTENCES = 6
+MAX_SENTENCES = 5
 PER_SOURCE = 2
 LIST_ITEMS = 8
 SENTENCE_ENDS = tuple(".!?:;)\"'”’")
 FRAGMENT_WEIGHT = 0.4
 RELATIVE_FLOOR = 0.25  # a sentence scoring under this share of the best one adds noise, not answer
+# Bibliography and reference entries, "Source:" lines, links and contents lines: never an answer.
+NOT_PROSE = re.compile(
+    r"https?://|www\.|\bdoi\b|\bet al\b|\bpp?\.\s?\d|\bISBN\b|\bRetrieved\b|^\W*(?:Source|Sources|Available at|See also)\b"
+    r"|\(\d{4}[a-z]?\)[.,:]|\.{4,}|^\W*(?:Chapter|Section|Figure|Table|Annex|Appendix)\s+\w{1,4}\b\W*$",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +62,9 @@ def units_of(text: str) -> tuple[tuple[int, int], ...]:
 
 
 def score_units(question: str, hits: list[Hit], answer_type: str | None) -> list[Unit]:
-    wanted = content_terms(question)
+    wanted = focus_of(question)
+    # One shared word is not a link to a question that has several, except in the passage search ranked first.
+    least = min(2, max(len(wanted), 1))
     candidates: list[tuple[int, int, int, str, set[str]]] = []
     for n, hit in enumerate(hits, start=1):
         for start, end in units_of(hit.text):
@@ -65,7 +77,7 @@ def score_units(question: str, hits: list[Hit], answer_type: str | None) -> list
     units = []
     for n, start, end, text, found in candidates:
         matched = found & wanted
-        if not matched or not satisfies_type(text, answer_type) or "http" in text:  # references rarely answer
+        if len(matched) < (least if n > 1 else 1) or not satisfies_type(text, answer_type) or NOT_PROSE.search(text):
             continue
         if text.strip() in headings[n]:  # a section heading repeated in the passage, not an answer
             continue
@@ -130,7 +142,7 @@ def compose(question: str, hits: list[Hit], answer_type: str | None) -> str:
             order.append(document)
     paragraphs = []
     for document in order:
-        mine = sorted((u for u in chosen if hits[u.n - 1].document_id == document), key=lambda u: (u.n, u.start))
+        mine = sorted((u for u in chosen if hits[u.n - 1].document_id == document), key=lambda u: -u.score)
         rendered = [f"{u.text.strip().replace(chr(10) * 2, chr(10) + '- ')} [{u.n}]" for u in mine]
         body = ("\n" if any("\n" in r for r in rendered) else " ").join(rendered)
         paragraphs.append(f"{attribution(hits[mine[0].n - 1])}: {body}")

@@ -1,4 +1,5 @@
-"""Knowledge gaps: questions the assistant abstained on or whose answer was marked unhelpful,
+"""Knowledge gaps: questions the reports did not answer (outcome "related" or "abstain") or whose
+answer was marked unhelpful,
 grouped when they ask the same thing (embedding similarity), newest first.
 
 A gap closes when the corpus can now answer it: after each new reflection or ingest the open
@@ -39,9 +40,9 @@ class GapFinder:
 
     def _open_questions(self) -> list[tuple[QueryLog, str]]:
         with Session(self.engine) as session:
-            abstained = session.exec(
+            unanswered = session.exec(
                 select(QueryLog)
-                .where(col(QueryLog.abstained), col(QueryLog.resolved_at).is_(None), col(QueryLog.private).is_(False))
+                .where(col(QueryLog.answered).is_(False), col(QueryLog.resolved_at).is_(None), col(QueryLog.private).is_(False))
                 .order_by(col(QueryLog.created_at).desc())
                 .limit(self.limit)
             ).all()
@@ -52,7 +53,7 @@ class GapFinder:
                 .order_by(col(QueryLog.created_at).desc())
                 .limit(self.limit)
             ).all()
-        rows = [(q, "abstained") for q in abstained] + [(q, "unhelpful") for q in unhelpful]
+        rows = [(q, "abstained" if q.abstained else "related") for q in unanswered] + [(q, "unhelpful") for q in unhelpful]
         return sorted(rows, key=lambda row: row[0].created_at, reverse=True)
 
     def gaps(self) -> list[GapGroup]:
@@ -76,15 +77,15 @@ class GapFinder:
         return groups
 
     def recheck(self, can_answer: Callable[[str], bool]) -> int:
-        """Close abstained gaps the corpus can now answer; returns how many questions were resolved."""
+        """Close unanswered gaps the corpus can now answer; returns how many questions were resolved."""
         resolved: list[str] = []
         for group in self.gaps():
-            if "abstained" in group.reasons and can_answer(group.question):
+            if group.reasons & {"abstained", "related"} and can_answer(group.question):
                 resolved.extend(group.question_ids)
         if resolved:
             with Session(self.engine) as session:
                 for entry in session.exec(select(QueryLog).where(col(QueryLog.id).in_(resolved))):
-                    if entry.abstained:
+                    if not entry.answered:
                         entry.resolved_at = utcnow()
                         session.add(entry)
                 session.commit()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
 
 from bot.nul import NoNulStr
 from index import Hit, PassageRef
@@ -30,9 +32,30 @@ class Citation(PassageRef):
         return cls(n=n, quote=quote, **hit.ref())
 
 
+Outcome = Literal["answer", "related", "abstain"]
+
+
 class Answer(BaseModel):
     answer: str
     citations: list[Citation]
-    abstained: bool
+    abstained: bool = Field(description="True exactly when outcome is 'abstain'")
     question_id: str
     mode: str = Field("extractive", description="Extension: extractive, llm, or extractive-fallback")
+    outcome: Outcome = Field(
+        "answer",
+        description="answer: the corpus answers it; related: close passages, none answers it (the text says what is missing); abstain: nothing relevant",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _outcome_from_abstained(cls, data: object) -> object:
+        """Answers logged before outcomes existed carry only `abstained`."""
+        if isinstance(data, dict) and "outcome" not in data and data.get("abstained"):
+            return {**data, "outcome": "abstain"}
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Answer:
+        if self.abstained != (self.outcome == "abstain"):
+            raise ValueError("abstained must be true exactly when outcome is 'abstain'")
+        return self

@@ -5,10 +5,10 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from bot.migrations import BOT_VERSIONS
 from bot.records import ProcessedEvent
 from bot.slack import conversation
 from bot.slack.conversation import EventLedger
-from bot.migrations import BOT_VERSIONS
 from index.db import create_schema, make_engine, utcnow
 
 

@@ -85,7 +85,7 @@ class Gap(BaseModel):
     question: str = Field(description="The most recent wording of the question")
     count: int = Field(description="How often it (or a near-identical question) was asked without a good answer")
     last_asked: datetime
-    reasons: list[str] = Field(description="abstained and/or unhelpful")
+    reasons: list[str] = Field(description="abstained, related (close passages, no answer) and/or unhelpful")
     question_ids: list[str]
 
 

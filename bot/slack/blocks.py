@@ -82,9 +82,10 @@ def feedback_block(question_id: str) -> dict:
 
 def answer_blocks(answer: Answer, share_label: str | None = None, question: str = "", offer_label: str = "") -> list[dict]:
     """The answer, its sources and feedback buttons; a share button for ephemeral answers; and, when
-    it abstained, a button that opens the reflection modal pre-filled with the question."""
+    the reports don't answer it ("related" or "abstain"), a button that opens the reflection modal
+    pre-filled with the question."""
     blocks = [section(to_mrkdwn(answer.answer)), *sources_block(answer.citations), feedback_block(answer.question_id)]
-    if answer.abstained and offer_label:
+    if answer.outcome != "answer" and offer_label:
         blocks[-1]["elements"].append(
             {"type": "button", "action_id": "share_what_you_know", "text": {"type": "plain_text", "text": offer_label}, "value": question[:2000]}
         )

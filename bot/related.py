@@ -1,0 +1,42 @@
+"""The "related" outcome: say plainly what the reports don't say, then show the closest passages.
+
+Each passage is shown by its sentence closest to the question, cited like any answer, so a reader
+can judge it and open it; nothing is presented as the answer.
+"""
+
+from __future__ import annotations
+
+from bot.extractive import units_of
+from bot.intent import focus_of
+from bot.lexical import terms
+from index import Hit
+
+SHOWN = 3
+QUESTION_WORDS = {"who", "what", "when", "where", "which", "how", "whose", "whom"}
+LONGEST_RESTATEMENT = 20  # words: a longer question is not repeated back in full
+
+
+def missing(question: str) -> str | None:
+    """The question restated as what is missing ("who co-chairs X"), or None when it would not read
+    well inside a sentence: a conversational question, several sentences, or no question word."""
+    text = question.strip().rstrip("?.! ")
+    if not text or len(text.split()) > LONGEST_RESTATEMENT or any(mark in text for mark in ".?!"):
+        return None
+    if text.split()[0].lower() not in QUESTION_WORDS:
+        return None
+    return text[0].lower() + text[1:] if not text[:2].isupper() else text
+
+
+def closest_passages(question: str, hits: list[Hit]) -> str:
+    """One paragraph per passage, from different documents first: its sentence sharing most of the
+    question's focus, with its [n] marker (n indexes `hits`)."""
+    focus = focus_of(question)
+    order = sorted(range(len(hits)), key=lambda i: (hits[i].document_id in {hits[j].document_id for j in range(i)}, i))
+    lines: list[str] = []
+    for i in order[:SHOWN]:
+        hit = hits[i]
+        spans = units_of(hit.text) or ((0, len(hit.text)),)
+        start, end = max(spans, key=lambda span: (len(focus & terms(hit.text[span[0] : span[1]])), -span[0]))
+        sentence = " ".join(hit.text[start:end].split()).removeprefix("- ")
+        lines.append(f"{sentence} [{i + 1}]")
+    return "\n\n".join(lines)

@@ -1,0 +1,90 @@
+"""The support gate judges what is asked, on hand-made passages: answer, related or abstain."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.gate import SupportGate
+from bot.intent import focus_of, holds_target, target_of
+from index import Hit
+from tests.test_checker import SOURCE
+
+STEERING = SOURCE.model_copy(
+    update={
+        "chunk_id": 11,
+        "title": "Behaving like a system?",
+        "authors": ["Sarah Billiald"],
+        "section": "Governance",
+        "text": "The steering group met monthly in Coventry. Jane Okafor, a commissioner, was a member of the steering group. "
+        "The Community Engagement Network brought residents together.",
+        "similarity": 0.55,
+    }
+)
+CHAIRED = STEERING.model_copy(update={"chunk_id": 12, "text": "The steering group was co-chaired by Jane Okafor and Martin Reeves of Coventry City Council."})
+RESULTS = STEERING.model_copy(update={"chunk_id": 13, "text": "The Gateshead programme reduced repeat homelessness by 30% in its first two years."})
+NAMED = STEERING.model_copy(update={"chunk_id": 14, "text": "The Gateshead programme works with people facing multiple disadvantage."})
+
+
+def mentions(text: str) -> bool:
+    corpus = " ".join(f"{h.text} {h.title} {' '.join(h.authors)}" for h in (SOURCE, STEERING, CHAIRED, RESULTS)).lower()
+    return all(word.lower() in corpus for word in text.split())
+
+
+def judge(question: str, hits: list[Hit]) -> str:
+    return SupportGate().judge(question, hits, mentions)
+
+
+def test_a_near_miss_naming_the_corpus_entities_is_related_not_answered() -> None:
+    assert judge("Who co-chairs the steering group alongside Jane Okafor?", [STEERING]) == "related"
+    assert judge("Who co-chairs the steering group alongside Jane Okafor?", [CHAIRED]) == "answer"
+    assert judge("What results has the Gateshead programme achieved so far?", [NAMED]) == "related"
+    assert judge("What results has the Gateshead programme achieved so far?", [RESULTS]) == "answer"
+
+
+def test_an_amount_is_not_met_by_a_year() -> None:
+    dated = NAMED.model_copy(update={"text": "The Gateshead programme began in 2019 with people facing multiple disadvantage."})
+    assert judge("What is the annual budget of the Gateshead programme?", [dated]) == "related"
+
+
+def test_nothing_close_abstains_and_names_the_corpus_never_uses_abstain() -> None:
+    far = SOURCE.model_copy(update={"similarity": 0.05, "text": "Penguins huddle together through the Antarctic winter."})
+    assert judge("What are good penguin habitats in winter for councils?", [far]) == "abstain"
+    assert judge("Did councils in Wales try salami slicing to cut services?", [SOURCE]) == "abstain"
+    assert judge("What does Selwyn say about salami slicing?", []) == "abstain"
+    assert judge("What does Selwyn say about salami slicing?", [SOURCE]) == "answer"
+
+
+def test_a_year_or_acronym_the_passages_lack_is_related() -> None:
+    assert judge("What did Selwyn write in 2023 about salami slicing?", [SOURCE]) == "related"
+    assert judge("What does the JRF say about salami slicing?", [SOURCE]) == "related"
+
+
+def test_small_talk_is_not_the_focus() -> None:
+    assert focus_of("Honestly a bit lost, people keep being told about salami slicing. Thoughts?") == focus_of("salami slicing")
+    assert focus_of("Thanks!") != frozenset()  # nothing but small talk: keep what there is
+
+
+@pytest.mark.parametrize(
+    ("question", "target"),
+    [
+        ("Who co-chairs the steering group?", "person"),
+        ("Who wrote 'Behaving like a system?'", "person"),
+        ("When did Martin Reeves become chief executive?", "date"),
+        ("What is the annual budget of the fund?", "amount"),
+        ("How many councils have adopted it?", "amount"),
+        ("What are the steps of Turning the Curve?", "steps"),
+        ("What results has the programme achieved so far?", "results"),
+        ("When funding in complexity, should we prioritise accountability or learning?", None),
+        ("Where did the term VUCA come from?", None),
+        ("My team keeps being told to prove impact with numbers, what do these reports make of that?", None),
+    ],
+)
+def test_targets(question: str, target: str | None) -> None:
+    assert target_of(question) == target
+
+
+def test_sentences_hold_targets() -> None:
+    assert holds_target("It was co-chaired by Jane Okafor.", "person") and not holds_target("It was co-chaired by the council.", "person")
+    assert holds_target("The fund holds £2.1m a year.", "amount") and not holds_target("The fund began in 2019.", "amount")
+    assert holds_target("It reduced admissions by 30%.", "results") and not holds_target("It works with 30 people.", "results")
+    assert holds_target("The technique has four steps:", "steps") and not holds_target("Friedman uses a technique.", "steps")
