@@ -132,42 +132,41 @@ def citations_valid(answer: Answer, searcher: Searcher) -> bool:
 
 
 def answer_metrics(service: AnswerService, searcher: Searcher, questions: list[EvalQuestion]) -> dict:
-    """Citation validity, supported rate, keyword recall, abstention (right and wrong), latency."""
+    """Per outcome: answerable questions answered with gold evidence cited, shown as related with
+    gold, or abstained on; unanswerable ones answered, related or abstained; keyword recall of the
+    answers; citation validity."""
     answerable = [q for q in questions if q.answerable]
     unanswerable = [q for q in questions if not q.answerable]
-    valid, supported, recall, abstained_right, abstained_wrong = [], [], [], [], []
-    wrong_ids, unsupported_ids, leaked_ids = [], [], []
+    valid, recall = [], []
+    outcomes: dict[str, list[str]] = {key: [] for key in ("answer_with_gold", "answer_without_gold", "related_with_gold", "related_without_gold", "abstained")}
+    leaked: dict[str, list[str]] = {"answer": [], "related": [], "abstain": []}
     for q in questions:
         answer = service.answer(q.question, surface="eval")
         valid.append(citations_valid(answer, searcher))
         if not q.answerable:
-            abstained_right.append(answer.abstained)
-            if not answer.abstained:
-                leaked_ids.append(q.id)
+            leaked[answer.outcome].append(q.id)
             continue
-        abstained_wrong.append(answer.abstained)
-        if answer.abstained:
-            wrong_ids.append(q.id)
+        if answer.outcome == "abstain":
+            outcomes["abstained"].append(q.id)
             continue
         cited = [match_key(searcher.meta(c.chunk_id).text) for c in answer.citations]
-        ok = any(_found(quote, cited) for quote in q.quotes)
-        supported.append(ok)
-        if not ok:
-            unsupported_ids.append(q.id)
-        if q.keywords:
+        gold = any(_found(quote, cited) for quote in q.quotes)
+        outcomes[f"{answer.outcome}_{'with' if gold else 'without'}_gold"].append(q.id)
+        if answer.outcome == "answer" and q.keywords:
             text = answer.answer.lower()
             recall.append(sum(k.lower() in text for k in q.keywords) / len(q.keywords))
+    share = lambda ids, of: round(len(ids) / len(of), 3) if of else None  # noqa: E731
     return {
         "questions": len(questions),
-        "citation_validity": round(mean(valid), 3) if valid else None,
-        "answered_rate": round(1 - mean(abstained_wrong), 3) if abstained_wrong else None,
-        "supported_rate": round(mean(supported), 3) if supported else None,
-        "keyword_recall": round(mean(recall), 3) if recall else None,
-        "abstention_on_unanswerable": round(mean(abstained_right), 3) if abstained_right else None,
-        "false_abstention": round(mean(abstained_wrong), 3) if abstained_wrong else None,
-        "falsely_abstained": wrong_ids,
-        "unsupported": unsupported_ids,
-        "answered_unanswerable": leaked_ids,
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
+        "citation_validity": round(mean(valid), 3) if valid else None,
+        "answer_with_gold": share(outcomes["answer_with_gold"], answerable),
+        "related_with_gold": share(outcomes["related_with_gold"], answerable),
+        "answer_or_related_with_gold": share(outcomes["answer_with_gold"] + outcomes["related_with_gold"], answerable),
+        "false_abstention": share(outcomes["abstained"], answerable),
+        "unanswerable_answered": share(leaked["answer"], unanswerable),
+        "unanswerable_related": share(leaked["related"], unanswerable),
+        "keyword_recall": round(mean(recall), 3) if recall else None,
+        "ids": {**outcomes, **{f"unanswerable_{k}": v for k, v in leaked.items()}},
     }

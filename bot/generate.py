@@ -50,14 +50,21 @@ class ExtractiveGenerator:
         return Draft(text=text, abstained=not text, mode=self.name)
 
 
+# A reply that starts echoing its sources or the conversation has stopped answering.
+STOP_SEQUENCES = ["<source", "</source>", "\nuser:", "\nQuestion:"]
+
+
 class OpenAICompatibleGenerator:
     """Chat completions over HTTP; sources are numbered and fenced as data, never as instructions."""
 
     name = "openai"
 
-    def __init__(self, base_url: str, model: str, api_key: str, timeout: float, prompts: Prompts, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self, base_url: str, model: str, api_key: str, timeout: float, prompts: Prompts, max_tokens: int = 400, transport: httpx.BaseTransport | None = None
+    ) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.model = model
+        self.max_tokens = max_tokens
         self.prompts = prompts
         self._client = httpx.Client(base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout, transport=transport)
 
@@ -73,7 +80,13 @@ class OpenAICompatibleGenerator:
         ]
 
     def generate(self, question: str, sources: list[Hit], history: list[Turn], answer_type: str | None) -> Draft:
-        payload = {"model": self.model, "messages": self.messages(question, sources, history), "temperature": 0}
+        payload = {
+            "model": self.model,
+            "messages": self.messages(question, sources, history),
+            "temperature": 0,
+            "max_tokens": self.max_tokens,
+            "stop": STOP_SEQUENCES,
+        }
         try:
             response = self._client.post("chat/completions", json=payload)
             response.raise_for_status()
@@ -89,7 +102,7 @@ class OpenAICompatibleGenerator:
 GENERATORS: dict[str, Callable[[Settings, Prompts], AnswerGenerator]] = {
     "extractive": lambda settings, prompts: ExtractiveGenerator(),
     "openai": lambda settings, prompts: OpenAICompatibleGenerator(
-        settings.llm_base_url, settings.llm_model, settings.llm_api_key.get_secret_value(), settings.llm_timeout, prompts
+        settings.llm_base_url, settings.llm_model, settings.llm_api_key.get_secret_value(), settings.llm_timeout, prompts, settings.llm_max_tokens
     ),
 }
 

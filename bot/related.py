@@ -12,19 +12,16 @@ from bot.lexical import terms
 from index import Hit
 
 SHOWN = 3
-QUESTION_WORDS = {"who", "what", "when", "where", "which", "how", "whose", "whom"}
 LONGEST_RESTATEMENT = 20  # words: a longer question is not repeated back in full
 
 
 def missing(question: str) -> str | None:
-    """The question restated as what is missing ("who co-chairs X"), or None when it would not read
-    well inside a sentence: a conversational question, several sentences, or no question word."""
-    text = question.strip().rstrip("?.! ")
-    if not text or len(text.split()) > LONGEST_RESTATEMENT or any(mark in text for mark in ".?!"):
+    """The question as the reader asked it, to be quoted as what the reports don't answer; None when
+    quoting it would not read well (several sentences, or a long conversational question)."""
+    text = question.strip()
+    if not text or len(text.split()) > LONGEST_RESTATEMENT or any(mark in text.rstrip("?.!") for mark in ".?!"):
         return None
-    if text.split()[0].lower() not in QUESTION_WORDS:
-        return None
-    return text[0].lower() + text[1:] if not text[:2].isupper() else text
+    return text
 
 
 def closest_passages(question: str, hits: list[Hit]) -> str:

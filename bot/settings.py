@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     llm_model: str = Field("", description="Model name sent to the LLM server.")
     llm_api_key: SecretStr = Field(SecretStr(""), description="Bearer key for the LLM server, if it needs one.")
     llm_timeout: float = Field(20.0, gt=0, le=300, description="Seconds to wait for the LLM before falling back to extractive.")
+    llm_max_tokens: int = Field(400, ge=16, le=4096, description="Longest reply asked of the LLM, in tokens: a small model left unbounded writes for minutes.")
 
     api_keys: SecretStr = Field(SecretStr(""), description="Comma-separated API keys, each key (write), key:read, key:write or key:admin; empty means open.")
     review: bool = Field(False, description="When true, new reflections wait as pending until approved.")

@@ -16,14 +16,16 @@ def _questions() -> list[EvalQuestion]:
 
 def test_answers_cite_gold_evidence_and_abstain_when_the_corpus_cannot_answer(ingested) -> None:
     """Measured on the 105 eval questions: what an answer cites must hold the gold evidence, and
-    questions the corpus cannot answer must not get a confident answer (floors a little under today's)."""
+    questions the corpus cannot answer must not get the outcome "answer" (floors a little under
+    today's: 0.91 answered with gold, 0.95 with related, no abstention, 4 of 18 unanswerable answered)."""
     questions = _questions()
     metrics = answer_metrics(ingested.answers, ingested.searcher, questions)
-    answered_with_gold = metrics["answered_rate"] * metrics["supported_rate"]
+    ids = metrics["ids"]
     assert metrics["citation_validity"] == 1
-    assert answered_with_gold >= 0.85, metrics["unsupported"] + metrics["falsely_abstained"]
-    assert metrics["false_abstention"] <= 0.10, metrics["falsely_abstained"]
-    assert metrics["abstention_on_unanswerable"] >= 0.6, metrics["answered_unanswerable"]
+    assert metrics["answer_with_gold"] >= 0.85, ids["answer_without_gold"] + ids["related_with_gold"] + ids["abstained"]
+    assert metrics["answer_or_related_with_gold"] >= 0.9, ids["answer_without_gold"] + ids["related_without_gold"] + ids["abstained"]
+    assert metrics["false_abstention"] <= 0.05, ids["abstained"]
+    assert metrics["unanswerable_answered"] <= 0.3, ids["unanswerable_answer"]
     for q in questions[:20]:
         answer = ingested.answers.answer(q.question)
         assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
@@ -59,8 +61,10 @@ def test_question_about_a_place_the_corpus_never_mentions_abstains(ingested) -> 
     assert not ingested.answers.answer("What do the Human, Learning and Systems parts of Human Learning Systems mean?").abstained
 
 
-def test_question_asking_for_a_year_the_corpus_lacks_abstains(ingested) -> None:
-    assert ingested.answers.answer("What year was Richard Vize's 'The Revolution will be Improvised' report published?").abstained
+def test_question_asking_for_a_year_the_corpus_lacks_is_related_not_answered(ingested) -> None:
+    """The corpus holds the report but not its year: the closest passages, said plainly, not an answer."""
+    answer = ingested.answers.answer("What year was Richard Vize's 'The Revolution will be Improvised' report published?")
+    assert answer.outcome == "related" and answer.answer.startswith("The reports don't answer") and answer.citations
 
 
 def test_follow_up_uses_the_thread_as_context(ingested) -> None:

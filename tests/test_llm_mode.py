@@ -80,25 +80,27 @@ def test_citation_to_a_missing_source_is_dropped(ingested, llm_server) -> None:
     answer = service(ingested, server, "bad_number").answer(QUESTION)
     assert "10%" not in answer.answer and "[9]" not in answer.answer
     assert citations_valid(answer, ingested.searcher)
-    assert service(ingested, server, "only_bad_number").answer(QUESTION).abstained
+    demoted = service(ingested, server, "only_bad_number").answer(QUESTION)
+    assert demoted.outcome == "related" and "[9]" not in demoted.answer and "recommended by every source" not in demoted.answer
 
 
 def test_fabricated_quote_is_caught(ingested, llm_server) -> None:
     server, _ = llm_server
     answer = service(ingested, server, "fabricated_quote").answer(QUESTION)
-    assert answer.abstained and "best option" not in answer.answer
+    assert answer.outcome == "related" and "best option" not in answer.answer  # no supported sentence: demoted
 
 
 def test_injected_instruction_does_not_survive(ingested, llm_server) -> None:
     server, _ = llm_server
     answer = service(ingested, server, "injected").answer(QUESTION)
-    assert answer.abstained and "swordfish" not in answer.answer
+    assert answer.outcome == "related" and "swordfish" not in answer.answer
 
 
-def test_llm_abstention_is_honoured(ingested, llm_server) -> None:
+def test_llm_saying_its_sources_do_not_answer_gives_related(ingested, llm_server) -> None:
     server, _ = llm_server
     answer = service(ingested, server, "abstain").answer(QUESTION)
-    assert answer.abstained and ABSTAIN_MARKER not in answer.answer
+    assert answer.outcome == "related" and ABSTAIN_MARKER not in answer.answer
+    assert answer.answer.startswith(f"The reports don't answer “{QUESTION}” directly") and answer.citations
 
 
 @pytest.mark.parametrize("script", ["error", "slow"])
@@ -110,11 +112,13 @@ def test_llm_failure_falls_back_to_an_extractive_answer(ingested, llm_server, sc
 
 
 def test_settings_choose_the_generator(ingested, llm_server, tmp_path) -> None:
-    """LEARNLOOP_LLM_BASE_URL and _MODEL together switch answers to the LLM; either alone keeps them extractive."""
+    """LEARNLOOP_LLM_BASE_URL and _MODEL together switch answers to the LLM, with the reply bounded by
+    LEARNLOOP_LLM_MAX_TOKENS and stop sequences; either alone keeps them extractive."""
     server, requests = llm_server
-    configured = clone_services(ingested, tmp_path / "llm", llm_base_url=f"{server.url}/v1", llm_model="good")
+    configured = clone_services(ingested, tmp_path / "llm", llm_base_url=f"{server.url}/v1", llm_model="good", llm_max_tokens=123)
     before = len(requests)
     answer = configured.answers.answer(QUESTION)
     assert answer.mode == "openai" and len(requests) == before + 1 and requests[-1]["model"] == "good"
+    assert requests[-1]["max_tokens"] == 123 and "<source" in requests[-1]["stop"]  # a small model must not write for minutes
     half = clone_services(ingested, tmp_path / "half", llm_base_url=f"{server.url}/v1")
     assert half.answers.answer(QUESTION).mode == "extractive" and len(requests) == before + 1
