@@ -4,7 +4,7 @@ import pytest
 
 from bot.evaluation import EvalQuestion, answer_metrics, citations_valid, load_questions
 from bot.models import Turn
-from index import InputRejected
+from index import InputRejected, SearchFilters
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.slow
@@ -79,3 +79,14 @@ def test_bad_questions_are_rejected(ingested) -> None:
         ingested.answers.answer("   \n ")
     with pytest.raises(InputRejected):
         ingested.answers.answer("why " * 2000)
+
+
+def test_the_years_note_appears_only_when_the_question_compares(ingested) -> None:
+    """Sources years apart are attributed separately; the note about their years is for comparisons."""
+    query = "commissioning outcomes"
+    hits = ingested.searcher.search(query, 2, SearchFilters(year_to=2012)) + ingested.searcher.search(query, 2, SearchFilters(year_from=2018))
+    compared = ingested.answers._compose("How has thinking on commissioning for outcomes changed between the reports?", hits, [], None)
+    plain = ingested.answers._compose("What do the reports say about commissioning for outcomes?", hits, [], None)
+    years = sorted({c.year for c in compared.citations if c.year})
+    assert years[-1] - years[0] >= 5, "the comparison drew on sources years apart"
+    assert "These sources span" in compared.answer and "These sources span" not in plain.answer

@@ -40,7 +40,8 @@ def test_eval_prints_retrieval_and_answer_metrics(env, tmp_path: Path) -> None:
     questions.write_text("\n".join(lines) + "\n")
     metrics = json.loads(run(env, "eval", str(questions), "--json").stdout)
     assert set(metrics["retrieval"]) == {"dense", "keyword", "late", "hybrid", "dense+keyword"}
-    assert metrics["retrieval"]["hybrid"]["questions"] == 5 and 0 <= metrics["retrieval"]["hybrid"]["mrr@10"] <= 1
+    hybrid = metrics["retrieval"]["hybrid"]
+    assert hybrid["questions"] == 5 and hybrid["hit@5"] >= 0.8 and hybrid["mrr@10"] >= 0.5  # dev: 1.0 and 0.86 on all 20
     assert metrics["answers"]["citation_validity"] == 1
 
 
@@ -84,5 +85,6 @@ def test_persisted_vector_index_is_reused_and_rebuilt_when_stale(ingested, tmp_p
     stale = Searcher(services.catalog, services.embedder, cache_dir=tmp_path / "var" / "index")
     assert not stale._load_cache(services.catalog.revision())
     stale.sync()
-    assert all(not h.title.startswith("Outcomes") for h in stale.search("salami slicing", 5))
+    after = stale.search("salami slicing", 5)
+    assert len(after) == 5 and all(not h.title.startswith("Outcomes") for h in after)
     assert build_services(services.settings, embedder=services.embedder).catalog.counts()[0] == 4
