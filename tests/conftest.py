@@ -91,7 +91,9 @@ def real_embedder() -> Embedder:
 
 @pytest.fixture(scope="session")
 def ingested(tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder) -> Services:
-    """The bundled corpus ingested once with the real model (SQLite); tests must not modify it."""
+    """The bundled corpus ingested once with the real model (SQLite). Its catalog is never changed;
+    answers asked of it are logged there, so a test that reads logs, gaps or feedback back, or
+    changes anything, works on its own copy (clone_services)."""
     root = tmp_path_factory.mktemp("ingested")
     shutil.copytree(REPO / "corpus", root / "corpus")
     services = build_services(make_settings(root / "var", root / "corpus"), embedder=real_embedder)

@@ -5,7 +5,7 @@ import pytest
 
 from bot.evaluation import citations_valid
 from bot.http.app import create_app
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, clone_services
 
 pytestmark = pytest.mark.slow
 
@@ -63,24 +63,21 @@ def test_documents_catalog(api) -> None:
     assert api.get("/documents/99999").status_code == 404
 
 
-def _mercury_count(api) -> int:
-    return sum(g["count"] for g in api.get("/gaps").json()["gaps"] if "mercury" in g["question"])
-
-
-def test_feedback_and_gaps(api) -> None:
-    before = _mercury_count(api)
-    abstained = api.post("/ask", json={"question": "What is the boiling point of mercury at sea level?"}).json()
-    assert abstained["abstained"]
-    api.post("/ask", json={"question": "What's the boiling point of mercury at sea level?"})
-    answered = api.post("/ask", json={"question": "What does Selwyn say about salami slicing?"}).json()
-    created = api.post("/feedback", json={"question_id": answered["question_id"], "helpful": False, "comment": "wanted examples"})
-    assert created.status_code == 201 and created.json()["helpful"] is False
-    assert api.post("/feedback", json={"question_id": "nope", "helpful": True}).status_code == 404
-    gaps = api.get("/gaps").json()["gaps"]
-    mercury = [g for g in gaps if "mercury" in g["question"]]
-    assert len(mercury) == 1, "near-identical questions form one gap"
-    assert mercury[0]["count"] == before + 2 and mercury[0]["reasons"] == ["abstained"]
-    assert any("salami" in g["question"] and "unhelpful" in g["reasons"] for g in gaps)
+def test_feedback_and_gaps(ingested, tmp_path) -> None:
+    """On a catalog of its own: the questions and feedback it logs are all the gaps there are."""
+    own = clone_services(ingested, tmp_path / "own")
+    with LiveServer(create_app(own.settings, own)) as server, httpx.Client(base_url=server.url, timeout=30) as api:
+        abstained = api.post("/ask", json={"question": "What is the boiling point of mercury at sea level?"}).json()
+        assert abstained["abstained"]
+        api.post("/ask", json={"question": "What's the boiling point of mercury at sea level?"})
+        answered = api.post("/ask", json={"question": "What does Selwyn say about salami slicing?"}).json()
+        created = api.post("/feedback", json={"question_id": answered["question_id"], "helpful": False, "comment": "wanted examples"})
+        assert created.status_code == 201 and created.json()["helpful"] is False
+        assert api.post("/feedback", json={"question_id": "nope", "helpful": True}).status_code == 404
+        gaps = api.get("/gaps").json()["gaps"]
+    assert [(len(g["question_ids"]), g["reasons"]) for g in gaps] == [(1, ["unhelpful"]), (2, ["abstained"])]
+    assert "salami" in gaps[0]["question"] and "mercury" in gaps[1]["question"], "near-identical questions form one gap"
+    own.catalog.engine.dispose()
 
 
 @pytest.mark.parametrize(
