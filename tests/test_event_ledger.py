@@ -1,7 +1,6 @@
-"""Slack event dedupe: a retried event id is recognised, and old ids are forgotten."""
+"""Slack event dedupe: a retried event id is recognised, and old ids are forgotten (SQLite and PostgreSQL)."""
 
 from datetime import timedelta
-from pathlib import Path
 
 from sqlmodel import Session
 
@@ -12,8 +11,8 @@ from bot.slack.conversation import EventLedger
 from index.db import create_schema, make_engine, utcnow
 
 
-def test_a_retry_is_recognised_until_the_id_ages_out(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+def test_a_retry_is_recognised_until_the_id_ages_out(database_url: str) -> None:
+    engine = make_engine(database_url)
     create_schema(engine, [BOT_VERSIONS])
     ledger = EventLedger(engine)
     assert ledger.first_time("Ev1") and ledger.first_time("Ev2")
@@ -24,8 +23,8 @@ def test_a_retry_is_recognised_until_the_id_ages_out(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_recording_events_prunes_old_ids_now_and_then(tmp_path: Path, monkeypatch) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+def test_recording_events_prunes_old_ids_now_and_then(database_url: str, monkeypatch) -> None:
+    engine = make_engine(database_url)
     create_schema(engine, [BOT_VERSIONS])
     with Session(engine) as session:
         session.add(ProcessedEvent(event_id="EvOld", created_at=utcnow() - timedelta(days=3)))
