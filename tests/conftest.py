@@ -137,8 +137,12 @@ def live_server() -> Iterator[type[LiveServer]]:
     yield LiveServer
 
 
+LOG_TABLES = ("querylog", "feedback", "slackthread", "processedevent", "reflection")
+
+
 def clone_services(source: Services, home: Path, **overrides: object) -> Services:
-    """A private copy of an ingested catalog (SQLite backup API), with its own settings."""
+    """A private copy of an ingested catalog (SQLite backup API), with its own settings and none of
+    the questions, feedback, threads or reflections other tests logged in the source."""
     import sqlite3
 
     home.mkdir(parents=True, exist_ok=True)
@@ -146,6 +150,9 @@ def clone_services(source: Services, home: Path, **overrides: object) -> Service
     dst = sqlite3.connect(home / "learnloop.db")
     src.backup(dst)
     src.close()
+    with dst:
+        for table in LOG_TABLES:
+            dst.execute(f"DELETE FROM {table}")
     dst.close()
     corpus = home.parent / "corpus"
     shutil.copytree(source.settings.corpus, corpus, dirs_exist_ok=True)

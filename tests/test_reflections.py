@@ -28,16 +28,19 @@ LESSON = {
 
 
 @pytest.fixture
-def services(tmp_path: Path, real_embedder):
+def services(tmp_path: Path, real_embedder, database_url: str):
+    """One report ingested with the real model, on SQLite and on a throwaway PostgreSQL database."""
     corpus = tmp_path / "corpus"
     (corpus / "reports").mkdir(parents=True)
     (corpus / "learning-logs").mkdir()
     report = "behaving-like-a-system-collaborate-2015.txt"
     shutil.copy(REPO / "corpus" / "reports" / report, corpus / "reports" / report)
     shutil.copy(REPO / "corpus" / "reports" / "sources.toml", corpus / "reports" / "sources.toml")
-    built = build_services(make_settings(tmp_path / "var", corpus), embedder=real_embedder)
+    built = build_services(make_settings(tmp_path / "var", corpus, database_url=database_url), embedder=real_embedder)
     built.pipeline.run()
-    return built
+    yield built
+    built.gap_rechecks.wait()  # a re-check still running must not outlive its database
+    built.catalog.engine.dispose()
 
 
 @pytest.fixture
