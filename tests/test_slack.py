@@ -511,10 +511,13 @@ def test_questions_from_private_places_are_logged_private(slack, standin, name: 
 
 @pytest.mark.parametrize(
     ("channel", "private"), [({"channel_id": "C111", "channel_name": "random"}, False), ({"channel_id": "D111", "channel_name": "directmessage"}, True),
-                             ({"channel_id": "C222", "channel_name": "privategroup"}, True), ({"channel_id": "G111", "channel_name": "secret"}, True)]
+                             ({"channel_id": "C222", "channel_name": "privategroup"}, True), ({"channel_id": "G111", "channel_name": "secret"}, True),
+                             ({"channel_id": "C333", "channel_name": "mpdm-alice--bob-1"}, True),  # a group DM with a C id
+                             ({"channel_id": "C999PRIV", "channel_name": "secret-project"}, True)]  # Slack says private
 )
 def test_ask_in_a_dm_or_private_channel_is_logged_private(slack, standin, channel: dict, private: bool) -> None:
     client, services = slack
+    standin.private_channels.add("C999PRIV")
     command = fixture("commands/slash_command.parsed.json") | channel | {
         "command": "/ask", "text": "What is Total Place?", "response_url": f"{standin.url}/response/commands/T111/1/private",
     }

@@ -25,11 +25,6 @@ def private_by_id(channel: str) -> bool:
     return channel.startswith(("D", "G"))
 
 
-def command_is_private(command: dict) -> bool:
-    """A slash command run in a DM or private channel (Slack names those `directmessage` / `privategroup`)."""
-    return command.get("channel_name") in PRIVATE_COMMAND_CHANNELS or private_by_id(command.get("channel_id", ""))
-
-
 class ChannelPrivacy:
     """Whether an event's channel is private, from its channel_type, its id, or conversations.info (cached)."""
 
@@ -42,6 +37,15 @@ class ChannelPrivacy:
             return channel_type in PRIVATE_CHANNEL_TYPES
         channel = event.get("channel", "")
         return private_by_id(channel) or self._ask(client, channel)
+
+    def of_command(self, client: WebClient, command: dict) -> bool:
+        """A slash command from a DM, group DM (`mpdm-...`) or private channel; otherwise Slack is asked,
+        since a group DM's command may carry a C id and a name Slack does not document."""
+        name = command.get("channel_name") or ""
+        channel = command.get("channel_id", "")
+        if name in PRIVATE_COMMAND_CHANNELS or name.startswith("mpdm-") or private_by_id(channel):
+            return True
+        return self._ask(client, channel)
 
     def _ask(self, client: WebClient, channel: str) -> bool:
         known = self._known.get(channel)

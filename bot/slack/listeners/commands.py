@@ -6,7 +6,6 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.slack.blocks import reflection_modal
-from bot.slack.privacy import command_is_private
 from bot.slack.responder import Responder, to_user
 
 
@@ -19,7 +18,7 @@ def register(app: App, responder: Responder) -> None:
             if not question:
                 respond(response_type="ephemeral", text=responder.prompts.text("slack", "empty_question"))
                 return
-            answer = responder.ask(question, private=command_is_private(command))
+            answer = responder.ask(question, private=responder.privacy.of_command(client, command))
             respond(response_type="ephemeral", **responder.message(answer, question, share=True))
 
     @app.command("/learned")
