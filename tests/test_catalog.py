@@ -1,12 +1,13 @@
 """The catalog behaves the same on SQLite and on PostgreSQL (a throwaway database per run)."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from sqlmodel import Session, delete, func, select
 
-from index import Catalog, ChunkDraft, DocumentDraft, Searcher, make_engine
+from index import Catalog, ChunkDraft, DocumentDraft, Searcher, SearchFilters, make_engine
 from index.db import ChunkTokens
 from index.late import unpack_tokens
 from ingest import encodings_of
@@ -93,3 +94,55 @@ def test_a_second_searcher_catches_up_with_another_process_writes(database_url: 
     assert hits and hits[0].text == chunks[0].text and hits[0].page_start == 1
     writer.delete_document("x.md")
     assert reader.search("commissioning outcomes", 3) == []
+
+
+def test_each_search_filter_admits_only_what_it_names(database_url: str, engines: list) -> None:
+    engines.append(make_engine(database_url))
+    catalog = Catalog(engines[-1])
+    catalog.create()
+    embedder = FakeEmbedder()
+    ids = {}
+    for source, source_type, year, tags in (("r.md", "report", 2015, ["pooled-budgets"]), ("l.md", "learning_log", 2021, ["housing"])):
+        draft, chunks = _draft(source, f"commissioning for outcomes {source}")
+        draft = replace(draft, source_type=source_type, year=year, tags=tags)
+        ids[source] = catalog.replace_document(draft, chunks, encodings_of(embedder.encode([chunks[0].text]))).id
+    searcher = Searcher(catalog, embedder, background_keyword=False)
+
+    def sources(**filters: object) -> list[str]:
+        return sorted(hit.source for hit in searcher.search("commissioning outcomes", 5, SearchFilters(**filters)))
+
+    assert sources() == ["l.md", "r.md"]
+    assert sources(source_type="report") == ["r.md"]
+    assert sources(tag="Housing") == ["l.md"]
+    assert sources(year_from=2016) == ["l.md"] and sources(year_to=2016) == ["r.md"]
+    assert sources(document_id=ids["r.md"]) == ["r.md"]
+    assert sources(source_type="report", tag="housing") == []
+
+
+def test_a_deleted_chunk_leaves_every_structure_of_the_searcher(database_url: str, engines: list) -> None:
+    engines.append(make_engine(database_url))
+    catalog = Catalog(engines[-1])
+    catalog.create()
+    embedder = FakeEmbedder()
+    searcher = Searcher(catalog, embedder, background_keyword=False)
+    draft, chunks = _draft("x.md", "commissioning for outcomes in complex systems")
+    catalog.replace_document(draft, chunks, encodings_of(embedder.encode([chunks[0].text])))
+    [hit] = searcher.search("commissioning outcomes", 3)
+    assert len(searcher) == 1 and searcher.meta(hit.chunk_id) is not None
+    catalog.delete_document("x.md")
+    assert searcher.search("commissioning outcomes", 3) == []
+    assert len(searcher) == 0 and searcher.meta(hit.chunk_id) is None  # no stale copy left to cite or count
+
+
+def test_an_erased_source_stays_erased_until_it_is_written_again(database_url: str, engines: list) -> None:
+    engines.append(make_engine(database_url))
+    catalog = Catalog(engines[-1])
+    catalog.create()
+    draft, chunks = _draft("x.md", "commissioning for outcomes")
+    encodings = encodings_of(FakeEmbedder().encode([chunks[0].text]))
+    catalog.replace_document(draft, chunks, encodings)
+    assert not catalog.is_erased("x.md")
+    assert catalog.erase_document("x.md") and catalog.is_erased("x.md") and catalog.counts() == (0, 0)
+    assert not catalog.erase_document("x.md") and catalog.is_erased("x.md")  # erasing twice keeps one tombstone
+    catalog.replace_document(draft, chunks, encodings)  # its owner writes it again (a reflection approved after a reject)
+    assert not catalog.is_erased("x.md") and catalog.counts() == (1, 1)

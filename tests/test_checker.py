@@ -64,3 +64,22 @@ def test_quoted_claims_from_different_sources_side_by_side_are_all_kept() -> Non
     checked = check(draft, [board, members])
     assert [c.chunk_id for c in checked.citations] == [8, 9]
     assert "learned to collaborate better" in checked.text and "sustained community engagement" in checked.text
+
+
+def test_reference_entries_are_never_an_answer() -> None:
+    prose = SOURCE.model_copy(update={"chunk_id": 20, "text": "Salami slicing cuts a percentage saving from all council services without understanding the impact."})
+    reference = SOURCE.model_copy(
+        update={"chunk_id": 21, "document_id": 3, "authors": ["Ann Other"], "text": "Further reading\n\nSelwyn, R. et al, Salami slicing in council services, Outcomes Press, pp. 12-14"}
+    )
+    answer = compose("What is salami slicing of council services?", [prose, reference], None)
+    assert "Salami slicing cuts a percentage saving" in answer and "Outcomes Press" not in answer
+
+
+def test_a_sentence_sharing_one_word_with_a_fuller_question_is_not_chosen() -> None:
+    prose = SOURCE.model_copy(update={"chunk_id": 20, "text": "Salami slicing cuts a percentage saving from all services without understanding the impact."})
+    passing = SOURCE.model_copy(
+        update={"chunk_id": 21, "document_id": 3, "authors": ["Ann Other"], "text": "Services in Devon were stretched this winter, with every team asked to save."}
+    )
+    answer = compose("What is salami slicing in services?", [prose, passing], None)
+    assert "Salami slicing cuts a percentage saving" in answer and "Devon" not in answer
+    assert "Devon" in compose("What did Devon services face this winter?", [prose, passing], None)  # the same sentence, when on topic

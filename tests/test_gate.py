@@ -6,6 +6,7 @@ import pytest
 
 from bot.gate import SupportGate
 from bot.intent import focus_of, holds_target, target_of
+from bot.related import closest_passages
 from index import Hit
 from tests.test_checker import SOURCE
 
@@ -88,3 +89,16 @@ def test_sentences_hold_targets() -> None:
     assert holds_target("The fund holds £2.1m a year.", "amount") and not holds_target("The fund began in 2019.", "amount")
     assert holds_target("It reduced admissions by 30%.", "results") and not holds_target("It works with 30 people.", "results")
     assert holds_target("The technique has four steps:", "steps") and not holds_target("Friedman uses a technique.", "steps")
+
+
+def test_related_shows_each_passage_by_its_closest_sentence_and_other_documents_first() -> None:
+    handbook = SOURCE.model_copy(update={"chunk_id": 30, "text": "Budgets were tight. Salami slicing cuts a percentage saving from all services."})
+    same_handbook = SOURCE.model_copy(update={"chunk_id": 31, "text": "Delayering removes a tier of managers."})
+    review = SOURCE.model_copy(update={"chunk_id": 32, "document_id": 5, "text": "Peer review found salami slicing hid the impact on services."})
+    survey = SOURCE.model_copy(update={"chunk_id": 33, "document_id": 6, "text": "Councils reported cutting services evenly."})
+    shown = closest_passages("What does salami slicing do to services?", [handbook, same_handbook, review, survey])
+    assert shown.split("\n\n") == [
+        "Salami slicing cuts a percentage saving from all services. [1]",
+        "Peer review found salami slicing hid the impact on services. [3]",
+        "Councils reported cutting services evenly. [4]",
+    ]
