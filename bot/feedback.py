@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.nul import refuse_nul
 from bot.records import Feedback, QueryLog
 
 
@@ -14,6 +15,7 @@ class FeedbackService:
 
     def record(self, question_id: str, helpful: bool, comment: str = "") -> Feedback | None:
         """Store feedback for an answer; None when no answer has that question_id."""
+        refuse_nul(comment, "comment")
         with Session(self.engine) as session:
             if session.get(QueryLog, question_id) is None:
                 return None
@@ -25,6 +27,7 @@ class FeedbackService:
 
     def add_comment(self, question_id: str, comment: str) -> None:
         """Attach a "what was missing?" comment to the latest unhelpful feedback on an answer."""
+        refuse_nul(comment, "comment")
         with Session(self.engine) as session:
             latest = session.exec(
                 select(Feedback).where(Feedback.question_id == question_id, col(Feedback.helpful).is_(False)).order_by(col(Feedback.id).desc())

@@ -38,7 +38,7 @@ _WHERE = re.compile(r"\bwhere (?:is|are|was|were) (?:it|they|the|\w+ (?:based|lo
 
 # A sentence holds the target's kind of fact when it has one of these.
 PERSON = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z']+)+\b|\b(?:Dr|Prof|Professor|Sir|Dame|Cllr)\.? [A-Z]")
-AMOUNT = re.compile(r"[£$€]\s?\d|\d\s?%|\b\d[\d,.]*+\s?(?:k|m|bn|million|billion|thousand|per cent|percent)\b|\b\d{2,}\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|hundred)\b", re.I)
+AMOUNT = re.compile(r"[£$€]\s?\d|\d\s?%|(?<![\d,.])\d[\d,.]*+\s?(?:k|m|bn|million|billion|thousand|per cent|percent)\b|\b\d{2,}\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|hundred)\b", re.I)
 DATE = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
 OUTCOME_WORDS = re.compile(r"\b(?:reduc\w*|increas\w*|fell|rose|improv\w*|saved|saving\w*|fewer|more|less|drop\w*|cut|halv\w*|doubl\w*)\b", re.I)
 PLACE_WORDS = re.compile(r"\b(?:in|at|across|throughout) [A-Z][a-z]+")

@@ -201,6 +201,7 @@ class ReflectionService:
         for source in sources:
             self.catalog.erase_document(source)
         self.export_path(reflection.id).unlink(missing_ok=True)
+        self.searcher.drop_cache()  # the saved index still holds its vectors; the next ingest writes a new one
         forget_quotes(self.engine, document_ids, [getattr(reflection, field) for field in TEXT_FIELDS])
         self.searcher.sync()
 

@@ -191,6 +191,12 @@ class Searcher:
             self._vectors.save(self.cache_dir / "vectors.faiss")
             (self.cache_dir / "vectors.json").write_text(json.dumps({"revision": self._revision, "dim": self._vectors.dim}))
 
+    def drop_cache(self) -> None:
+        """Delete the persisted FAISS index: after an erasure it holds vectors that must not outlive it."""
+        if self.cache_dir is not None:
+            for name in ("vectors.faiss", "vectors.json"):
+                (self.cache_dir / name).unlink(missing_ok=True)
+
     def _load_cache(self, revision: int) -> bool:
         """Start from the persisted FAISS index when it matches the catalog's revision."""
         if self.cache_dir is None:

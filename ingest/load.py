@@ -202,7 +202,7 @@ def _outline(reader: PdfReader) -> dict[int, list[str]]:
                 continue
             page = reader.get_destination_page_number(item)
             if page is not None and page >= 0:
-                starts.setdefault(page + 1, []).append(str(item.title))
+                starts.setdefault(page + 1, []).append(printable(str(item.title)))
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return {}
     return starts
@@ -213,4 +213,12 @@ def _pdf_title(reader: PdfReader) -> str:
         title = reader.metadata.title if reader.metadata else None
     except (PyPdfError, ValueError, KeyError, TypeError):
         return ""
-    return str(title).strip() if title else ""
+    return printable(str(title)).strip() if title else ""
+
+
+def printable(text: str) -> str:
+    """Metadata text without NUL and other C0 controls (but tabs and newlines), which PostgreSQL refuses."""
+    return text.translate(_CONTROLS)
+
+
+_CONTROLS = {code: None for code in range(32) if chr(code) not in "\t\n\r"}

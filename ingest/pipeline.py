@@ -9,22 +9,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from index import Catalog, ChunkDraft, DocumentDraft, IngestError
 from index.late import pack_tokens
 from index.records import contextual_text
 from ingest.chunk import ChunkSizes, chunk_blocks
 from ingest.embed import Embedder, encodings_of
-from ingest.load import SUPPORTED_SUFFIXES, LoadedFile, LoadLimits, load_file
+from ingest.load import SUPPORTED_SUFFIXES, LoadedFile, LoadLimits, load_file, printable
 from ingest.sources import as_list, read_sources, title_from_name, year_of
 from ingest.structure import parse_pdf_pages, parse_text
 
 PIPELINE_VERSION = "3"  # bump when cleaning or chunking changes, so every file is re-read once
 LEARNING_LOG_DIR = "learning-logs"
 REFLECTION_SOURCE_PREFIX = "reflection:"
+FILE_SOURCE_TYPES = ("report", "learning_log")  # a file cannot pass itself off as a stored reflection
+MAX_FIELD = 1000  # characters of one metadata value (title, author, tag ...)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -129,7 +136,7 @@ class IngestPipeline:
         if stored.get(source) == digest:
             return None
         loaded = load_file(path, data, self.limits)
-        reflection_id = loaded.front_matter.get("reflection_id")
+        reflection_id = printable(str(loaded.front_matter.get("reflection_id") or ""))[:64]
         if reflection_id and f"{REFLECTION_SOURCE_PREFIX}{reflection_id}" in stored:
             return None  # an exported reflection already in the catalog: never a duplicate
         if reflection_id and self.catalog.is_erased(f"{REFLECTION_SOURCE_PREFIX}{reflection_id}"):
@@ -144,19 +151,21 @@ class IngestPipeline:
     def _describe(self, path: Path, source: str, digest: str, loaded: LoadedFile, meta: dict) -> DocumentDraft:
         front = loaded.front_matter
         in_logs = LEARNING_LOG_DIR in path.resolve().parts
-        source_type = str(front.get("source_type") or meta.get("source_type") or ("learning_log" if in_logs else "report"))
-        title = str(meta.get("title") or front.get("title") or loaded.pdf_title or title_from_name(path))
-        extra = {k: str(v) for k, v in front.items() if k in ("team", "place", "date", "reflection_id") and v is not None}
-        extra.update({k: str(meta[k]) for k in ("kind", "rights", "url", "seed") if k in meta})
+        source_type = printable(str(front.get("source_type") or meta.get("source_type") or ("learning_log" if in_logs else "report")))
+        if source_type not in FILE_SOURCE_TYPES:
+            raise IngestError(f"source_type must be one of {', '.join(FILE_SOURCE_TYPES)}; this file says '{source_type[:40]}'.")
+        title = printable(str(meta.get("title") or front.get("title") or loaded.pdf_title or title_from_name(path)))[:MAX_FIELD]
+        extra = {k: printable(str(v))[:MAX_FIELD] for k, v in front.items() if k in ("team", "place", "date", "reflection_id") and v is not None}
+        extra.update({k: printable(str(meta[k]))[:MAX_FIELD] for k in ("kind", "rights", "url", "seed") if k in meta})
         return DocumentDraft(
             source=source,
             content_hash=digest,
             title=title,
             source_type=source_type,
-            authors=as_list(meta.get("authors") or front.get("authors") or front.get("author")),
-            publisher=str(meta.get("publisher") or front.get("publisher") or ""),
+            authors=[printable(a)[:MAX_FIELD] for a in as_list(meta.get("authors") or front.get("authors") or front.get("author"))],
+            publisher=printable(str(meta.get("publisher") or front.get("publisher") or ""))[:MAX_FIELD],
             year=year_of(meta.get("year") or front.get("year") or front.get("date")),
-            tags=[t.lower() for t in as_list(meta.get("tags") or front.get("tags"))],
+            tags=[printable(t).lower()[:MAX_FIELD] for t in as_list(meta.get("tags") or front.get("tags"))],
             extra=extra,
         )
 
@@ -169,7 +178,12 @@ class IngestPipeline:
             known.update(zip(missing, encodings_of(self.embedder.encode(list(missing.values()))), strict=True))
         report.embedded += len(missing)
         for item in parsed:
-            self.catalog.replace_document(item.draft, item.chunks, [known[c.content_hash] for c in item.chunks])
+            try:
+                self.catalog.replace_document(item.draft, item.chunks, [known[c.content_hash] for c in item.chunks])
+            except SQLAlchemyError as error:  # one file the database refuses must not end the run
+                log.warning("storing %s failed: %s", item.path, error)
+                report.failed.append({"path": str(item.path), "error": "The database refused this file's text or metadata; check its front matter."})
+                continue
             report.documents += 1
             report.chunks += len(item.chunks)
 

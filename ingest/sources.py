@@ -30,9 +30,11 @@ def title_from_name(path: Path) -> str:
 
 
 def year_of(value: object) -> int | None:
-    """A year from an int, a date or a string that starts with four digits."""
+    """A year from an int, a date or a string that starts with four digits (1000-2999; anything else is no year)."""
+    if isinstance(value, bool):
+        return None
     if isinstance(value, int):
-        return value
+        return value if 1000 <= value <= 2999 else None
     if isinstance(value, (dt.date, dt.datetime)):
         return value.year
     if isinstance(value, str):

@@ -59,10 +59,13 @@ def test_deleting_a_reflection_erases_it_everywhere(tmp_path: Path, database_url
     assert any(c.document_id == document_id for c in answer.citations), answer
     _remember_thread(services, document_id)
     assert _found(services)
+    services.searcher.save_cache()
+    saved = services.searcher.cache_dir / "vectors.faiss"
+    assert saved.exists()
 
     assert services.reflections.delete(reflection.id)
 
-    assert not _found(services) and not export.exists()
+    assert not _found(services) and not export.exists() and not saved.exists()
     assert services.answers.stored(answer.question_id) is None  # a shared answer can no longer repeat it
     with Session(services.catalog.engine) as session:
         logged = session.get(QueryLog, answer.question_id)

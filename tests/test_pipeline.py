@@ -129,3 +129,19 @@ def test_cli_ingest_prints_the_contract_summary(tmp_path: Path, corpus: Path) ->
     search = CliRunner().invoke(app, ["search", "salami slicing", "--json", "-k", "2"], env=env)
     hits = json.loads(search.stdout)["hits"]
     assert len(hits) == 2 and {"chunk_id", "title", "section", "page_start", "score"} <= set(hits[0])
+
+
+def test_careless_front_matter_is_refused_or_cleaned_and_the_run_goes_on(tmp_path: Path, corpus: Path, database_url: str) -> None:
+    """A huge year, a claimed source_type, NULs in metadata: none may end the run, on either database."""
+    logs = corpus / "learning-logs"
+    (logs / "huge-year.md").write_text("---\ntitle: Huge year\nyear: 100000000000000000000\n---\n\nWe met weekly with providers about outcomes.\n")
+    (logs / "claims-reflection.md").write_text("---\ntitle: Sneaky\nsource_type: reflection\n---\n\nWe met weekly with providers.\n")
+    (logs / "nul-title.md").write_text('---\ntitle: "Night\\0shift"\nreflection_id: "\\0"\nauthor: "A\\0B"\n---\n\nNight shift huddles helped carers.\n')
+    services = build_services(make_settings(tmp_path / "var", corpus, database_url=database_url), embedder=FakeEmbedder())
+    report = services.pipeline.run()
+    failed = {Path(f["path"]).name: f["error"] for f in report.failed}
+    assert set(failed) == {"claims-reflection.md"} and "source_type must be one of report, learning_log" in failed["claims-reflection.md"]
+    assert report.documents == 7  # the five reports, the huge year (no year) and the NUL title (cleaned)
+    titles = {d.title: d for d in services.catalog.list_documents(source_type="learning_log")}
+    assert titles["Huge year"].year is None and titles["Nightshift"].authors == ["AB"]
+    services.catalog.engine.dispose()

@@ -96,7 +96,7 @@ FUNCTION_BOUND = 8.0
 SPACES = (" ", "\t", "\n", "\u00a0")
 MARKUP = ("#", "# a", "<sup>", "</sup>", "*", "**", "_", "__", "|", "<", ">", "<p ", "<@U1|", "\\", "\\(", "$")
 BRACKETS = ("[", "]", "(", ")", "](", "“", '"')
-WORDS = ("1", "1 ", "a", "A ", "a@", ".", ",", "-", "x", "Mr. ", "e.g. ", "a b. ", "a?” ")
+WORDS = ("1", "1 ", "1,", "1.", "£1,", "a", "A ", "Ab ", "a@", ".", ",", "-", "x", "Mr. ", "e.g. ", "a b. ", "a?” ")
 PIECES = SPACES + MARKUP + BRACKETS + WORDS
 KILLERS = [
     "# a" + " " * MAX_CHARS + "x",
@@ -113,6 +113,8 @@ KILLERS = [
     "<@U1|" * (MAX_CHARS // 5),
     "<sup>" * (MAX_CHARS // 5),
     "1 " * (MAX_CHARS // 2),
+    "1," * (MAX_CHARS // 2),  # restarting a number after every comma was quadratic (bot.intent.AMOUNT)
+    "Ab " * (MAX_CHARS // 3),
     "Mr. " * (MAX_CHARS // 4),
     "a?” " * (MAX_CHARS // 4),
 ]
