@@ -7,7 +7,12 @@ import threading
 import time
 from collections.abc import Callable
 
+from index.outage import is_database_unavailable
+
 log = logging.getLogger(__name__)
+# A run that failed because the database is down is tried again after 0.5 s, then 1, 2 ... 30 s.
+OUTAGE_BACKOFF_FIRST_S = 0.5
+OUTAGE_BACKOFF_MAX_S = 30.0
 
 
 class Coalescing:
@@ -19,6 +24,9 @@ class Coalescing:
     knobs keep that rare: each run waits `settle` seconds first, so the requests of a burst share
     one run; and while requests keep coming, a run of t seconds is followed by a rest of
     t * (1/duty - 1), so at most `duty` of the time goes to the work.
+
+    A run that fails because the database is not answering is not dropped: it is tried again with
+    a growing back-off until the database is back. Any other failure is logged and the run dropped.
     """
 
     def __init__(self, work: Callable[[], object], name: str, settle: float = 0.0, duty: float = 1.0) -> None:
@@ -30,6 +38,7 @@ class Coalescing:
         self._pending = False
         self._running = False
         self._thread: threading.Thread | None = None
+        self._backoff = OUTAGE_BACKOFF_FIRST_S
 
     def request(self) -> None:
         with self._lock:
@@ -50,14 +59,28 @@ class Coalescing:
                     return
                 self._pending = False
             started = time.perf_counter()
-            try:
-                self._work()
-            except Exception:  # a background worker must survive one failed run; the cause is logged
-                log.exception("background %s failed", self._name)
+            if not self._run_once():
+                with self._lock:
+                    self._pending = True  # the database is down: this run is owed once it is back
+                time.sleep(self._backoff)
+                self._backoff = min(self._backoff * 2, OUTAGE_BACKOFF_MAX_S)
+                continue
+            self._backoff = OUTAGE_BACKOFF_FIRST_S
             with self._lock:
                 more = self._pending
             if more and self._rest_factor:
                 time.sleep((time.perf_counter() - started) * self._rest_factor)
+
+    def _run_once(self) -> bool:
+        """Run the work; False only when it failed because the database is not answering."""
+        try:
+            self._work()
+        except Exception as error:  # a background worker must survive a failed run; the cause is logged
+            if is_database_unavailable(error):
+                log.warning("background %s: the database is not answering (%s); retrying in %.1f s", self._name, error, self._backoff)
+                return False
+            log.exception("background %s failed", self._name)
+        return True
 
     def wait(self, timeout: float = 30.0) -> None:
         """Block until no run is pending or running (tests and benchmarks)."""

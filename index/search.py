@@ -8,6 +8,7 @@ catalog whenever its revision moves, so several processes can share one database
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Protocol
 import numpy as np
 from readerwriterlock import rwlock
 
+from index.atomic import write_bytes_atomically
 from index.catalog import Catalog
 from index.errors import SearchError
 from index.fusion import reciprocal_rank_fusion
@@ -36,6 +38,8 @@ MODES = ("dense", "keyword", "late", "hybrid", "dense+keyword")
 # one, so a passage only BM25 finds (an exact name or code) lost to one both views liked. Dense
 # counts half; any weight from 0.25 to 0.75 scored alike on the eval sets (README, Retrieval quality).
 FUSION_WEIGHTS = (0.5, 1.0, 1.0)  # dense, late, keyword
+
+log = logging.getLogger(__name__)
 
 
 class QueryEncoder(Protocol):
@@ -183,13 +187,28 @@ class Searcher:
         with self._snapshot.gen_rlock():
             return self._metas.get(chunk_id)
 
-    def save_cache(self) -> None:
-        """Persist the FAISS index with the revision it reflects, so the next start skips re-reading vectors."""
+    def save_cache(self) -> bool:
+        """Persist the FAISS index with the revision it reflects, so the next start skips re-reading vectors.
+
+        Each file is replaced atomically, the index before the stamp naming its revision, so a save
+        that fails part way (a full disk) leaves files that are either the old pair or ignored at the
+        next start (the stamp no longer matches). The failure is logged and False returned: the
+        index is derived data, and this process goes on serving from memory.
+        """
         if self.cache_dir is None or self._revision < 0:
-            return
+            return False
         with self._snapshot.gen_rlock():
-            self._vectors.save(self.cache_dir / "vectors.faiss")
-            (self.cache_dir / "vectors.json").write_text(json.dumps({"revision": self._revision, "dim": self._vectors.dim}))
+            try:
+                self._vectors.save(self.cache_dir / "vectors.faiss")
+                write_bytes_atomically(self.cache_dir / "vectors.json", json.dumps({"revision": self._revision, "dim": self._vectors.dim}).encode())
+            except OSError as error:
+                log.error(
+                    "The vector index was not saved in %s (%s): the previous index file is kept, and this process goes on serving from memory.",
+                    self.cache_dir,
+                    error.strerror or error,
+                )
+                return False
+        return True
 
     def drop_cache(self) -> None:
         """Delete the persisted FAISS index: after an erasure it holds vectors that must not outlive it."""

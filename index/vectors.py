@@ -7,6 +7,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from index.atomic import write_atomically
+
 # One query against a flat index of tens of thousands of vectors takes about a millisecond on one
 # thread. FAISS's OpenMP threads keep spinning after a search and fight torch's own threads for
 # the cores, which doubled the next query embedding (search p50 20 ms -> 10.5 ms without them).
@@ -57,10 +59,8 @@ class VectorIndex:
         return {int(i): float(s) for i, s in zip(ids, scores, strict=True)}
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        faiss.write_index(self._index, str(tmp))
-        tmp.replace(path)
+        """Write the index atomically: a failed save (a full disk) leaves the previous file as it was."""
+        write_atomically(path, lambda sink: faiss.write_index(self._index, faiss.PyCallbackIOWriter(sink)))
 
     @classmethod
     def load(cls, path: Path) -> VectorIndex:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +17,9 @@ from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.slack.app import create_slack_app, start_socket_mode
 from index import InputRejected, LearnloopError, SearchError
+from index.outage import DATABASE_UNAVAILABLE, RETRY_AFTER_S
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
@@ -64,3 +68,13 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LearnloopError)
     async def learnloop_error(_: Request, error: LearnloopError) -> JSONResponse:
         return JSONResponse(status_code=400, content={"detail": str(error)})
+
+    async def database_unavailable(request: Request, error: Exception) -> JSONResponse:
+        """A database outage is the server's trouble but not a bug: 503 with Retry-After, never 500.
+        Pooled connections are pinged before use, so the first request after the outage succeeds."""
+        log.warning("%s %s: the database is not answering (%s)", request.method, request.url.path, type(error).__name__)
+        detail = "The database is not answering just now; try again in a few seconds."
+        return JSONResponse(status_code=503, content={"detail": detail}, headers={"Retry-After": str(RETRY_AFTER_S)})
+
+    for kind in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(kind, database_unavailable)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -11,10 +12,13 @@ from sqlmodel import Session, col, delete
 from bot.models import Answer, Turn
 from bot.records import ProcessedEvent, SlackThread
 from index.db import utcnow
+from index.outage import DATABASE_UNAVAILABLE
 
 MAX_TURNS = 12
 EVENT_RETENTION = timedelta(days=1)  # Slack retries a failed delivery within minutes; a day is ample
 PRUNE_EVERY = 500  # events recorded between two prunes
+
+log = logging.getLogger(__name__)
 
 
 class ThreadMemory:
@@ -62,12 +66,17 @@ class EventLedger:
         self._recorded = 0
 
     def first_time(self, event_id: str) -> bool:
+        """True unless the event was handled before. When the database is down the event counts as
+        new: its listener then tells the user to try again, where dropping it would be silence."""
         with Session(self.engine) as session:
             session.add(ProcessedEvent(event_id=event_id))
             try:
                 session.commit()
             except IntegrityError:
                 return False
+            except DATABASE_UNAVAILABLE as error:
+                log.warning("event %s not recorded, the database is not answering (%s)", event_id, type(error).__name__)
+                return True
         self._recorded += 1
         if self._recorded % PRUNE_EVERY == 0:
             self.prune()
