@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast bench clean
+.PHONY: install run test test-fast bench clean web-assets
 
 # torch is installed first and pinned: the CPU build lies on this machine's disk, an unpinned
 # torch pulls a multi-GB CUDA build.
@@ -17,7 +17,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The web pages' browser tests: axe-core (npm) and Debian's chromium, which Playwright drives by path
+# (it never downloads a browser of its own). The pages' GOV.UK Frontend assets are committed in
+# bot/web/static/; `make web-assets` rebuilds them from the npm packages.
+NODE_STAMP := node_modules/.installed
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+web-assets: $(NODE_STAMP)
+	node_modules/.bin/sass --no-source-map --style=compressed --quiet-deps --load-path=node_modules bot/web/scss/learnloop.scss bot/web/static/learnloop.css
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js bot/web/static/govuk-frontend.min.js
+
+install: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 
 run: install
 	$(BIN)/learnloop ingest

@@ -63,6 +63,7 @@ REGISTRY = (
     "bot.slack.blocks.HEADING",
     "bot.slack.blocks.LINK",
     "bot.slack.listeners.events.MENTION",
+    "bot.web.text.WORD",
     "ingest.clean._BOLD",
     "ingest.clean._CONTINUED",
     "ingest.clean._ESCAPE",

@@ -16,6 +16,7 @@ from bot.retention import RetentionSweeper
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.slack.app import create_slack_app, start_socket_mode
+from bot.web import install_web
 from index import InputRejected, LearnloopError, SearchError
 from index.outage import DATABASE_UNAVAILABLE, RETRY_AFTER_S
 
@@ -51,6 +52,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, ask, search, documents, feedback, reflections, slack):
         app.include_router(module.router)
+    install_web(app, settings)  # the pages (HTML) and their assets; API paths keep JSON errors
     _add_error_handlers(app)
     return app
 

@@ -29,13 +29,20 @@ def caller_scope(request: Request, credentials: Annotated[HTTPAuthorizationCrede
     scopes: dict[str, ApiScope] = request.app.state.api_scopes
     if not scopes:
         return "admin"
-    presented = credentials.credentials.strip().encode() if credentials else b""
-    found: ApiScope | None = None
-    for key, scope in scopes.items():
-        if hmac.compare_digest(presented, key.encode()):
-            found = scope
+    found = scope_for_key(scopes, credentials.credentials if credentials else "")
     if found is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "A valid API key is required: send 'Authorization: Bearer <key>'.", headers={"WWW-Authenticate": "Bearer"})
+    return found
+
+
+def scope_for_key(scopes: dict[str, ApiScope], presented: str) -> ApiScope | None:
+    """The scope of `presented` among the configured keys, compared in constant time (every key is
+    compared, so timing does not tell which matched); None when it is none of them."""
+    given = presented.strip().encode()
+    found: ApiScope | None = None
+    for key, scope in scopes.items():
+        if hmac.compare_digest(given, key.encode()):
+            found = scope
     return found
 
 

@@ -1,0 +1,1 @@
+"""Page routers, one module per area: finding things, learning, admin, signing in."""

@@ -1,0 +1,149 @@
+"""Home, answers, precedent search and passages: the read-only pages."""
+
+from __future__ import annotations
+
+from itertools import zip_longest
+from typing import get_args
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from bot.http.deps import ServicesDep
+from bot.http.schemas import AskRequest, Filters, SourceType
+from bot.web.access import ReadPage, RendererDep
+from bot.web.errors import PageError
+from bot.web.forms import SearchText, field_errors, summary
+from bot.web.passages import place_of
+from bot.web.text import reference
+from index import Hit, InputRejected
+
+router = APIRouter(include_in_schema=False)
+PER_PAGE = 10
+MOST = 50  # GET /search's own ceiling: five pages
+SOURCE_TYPES = {"report": "Reports", "learning_log": "Learning logs", "reflection": "Reflections"}
+FILTER_LABELS = {"q": "Search words", "source_type": "Source type", "tag": "Tag", "year_from": "Year from", "year_to": "Year to"}
+RECENT = 5
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, services: ServicesDep, scope: ReadPage, renderer: RendererDep) -> HTMLResponse:
+    recent = services.reflections.list(status="published", limit=RECENT)
+    return renderer.render(request, "home.html", {"recent": recent}, scope)
+
+
+@router.get("/answer", response_class=HTMLResponse)
+async def answer(request: Request, services: ServicesDep, scope: ReadPage, renderer: RendererDep) -> HTMLResponse:
+    """The answer with its citations; an empty or invalid question goes back to the ask box with the error."""
+    question = request.query_params.get("q", "").strip()
+    try:
+        asked = AskRequest.model_validate({"question": question})
+        result = await run_in_threadpool(services.answers.answer, asked.question, None, None, None, "web")
+    except ValidationError as error:
+        return _home_with_error(request, services, scope, renderer, field_errors(error, {"question": "Your question"}))
+    except InputRejected as error:
+        return _home_with_error(request, services, scope, renderer, {"question": str(error)})
+    closest: list[Hit] = []
+    if result.outcome == "abstain":
+        closest = await run_in_threadpool(services.searcher.search, asked.question, 3)
+    return renderer.render(request, "answer.html", {"question": asked.question, "answer": result, "closest": closest}, scope)
+
+
+def _home_with_error(request: Request, services: ServicesDep, scope: ReadPage, renderer: RendererDep, errors: dict[str, str]) -> HTMLResponse:
+    recent = services.reflections.list(status="published", limit=RECENT)
+    context = {"recent": recent, "errors": errors, "error_list": summary(errors), "question": request.query_params.get("q", "")[:4000]}
+    return renderer.render(request, "home.html", context, scope, status=422)
+
+
+def _filters(request: Request) -> tuple[list[Filters], dict[str, str]]:
+    """The search's filters, checked by the API's Filters model: one per ticked source type (none
+    ticked, or all, means no type filter)."""
+    params = request.query_params
+    raw = {name: params.get(name, "").strip() for name in ("tag", "year_from", "year_to")}
+    types = sorted(set(params.getlist("source_type")))
+    try:
+        base = Filters.model_validate({name: value for name, value in raw.items() if value})
+        if len(types) in (0, len(get_args(SourceType))):
+            return [base], {}
+        return [Filters.model_validate({**base.model_dump(), "source_type": t}) for t in types], {}
+    except ValidationError as error:
+        return [], field_errors(error, {name: FILTER_LABELS[name] for name in ("source_type", "tag", "year_from", "year_to")})
+
+
+def _interleave(lists: list[list[Hit]]) -> list[Hit]:
+    """Several ranked lists as one, taking each list's next best in turn: scores of separate searches
+    are not comparable, ranks are."""
+    return [hit for row in zip_longest(*lists) for hit in row if hit is not None][:MOST]
+
+
+@router.get("/precedents", response_class=HTMLResponse)
+async def precedents(request: Request, services: ServicesDep, scope: ReadPage, renderer: RendererDep) -> HTMLResponse:
+    params = request.query_params
+    query = params.get("q", "").strip()
+    filters, errors = _filters(request)
+    if filters and filters[0].year_from and filters[0].year_to and filters[0].year_from > filters[0].year_to:
+        errors["year_from"] = "Year from must be the same as or before year to"
+    if query:
+        try:
+            SearchText.validate_python(query)
+        except ValidationError as error:
+            errors = {**field_errors(error, {"q": FILTER_LABELS["q"]}), **errors}
+    page = int(params.get("page", "1")) if params.get("page", "1").isdigit() else 1
+    page = min(max(page, 1), MOST // PER_PAGE)
+    hits: list[Hit] = []
+    if query and not errors:
+        found = [await run_in_threadpool(services.searcher.search, query, MOST, f.to_search()) for f in filters]
+        hits = _interleave(found)
+    pages = max((len(hits) + PER_PAGE - 1) // PER_PAGE, 1)
+    page = min(page, pages)
+    ticked = set(params.getlist("source_type"))
+    context = {
+        "query": query[:2000], "hits": hits[(page - 1) * PER_PAGE : page * PER_PAGE], "total": len(hits), "most": MOST,
+        "first": (page - 1) * PER_PAGE + 1, "pages_count": pages, "pagination": _pagination(request, page, pages), "source_types": SOURCE_TYPES,
+        "source_type_items": [{"value": value, "text": text, "checked": value in ticked} for value, text in SOURCE_TYPES.items()],
+        "tag": params.get("tag", "")[:200], "year_from": params.get("year_from", "")[:10], "year_to": params.get("year_to", "")[:10],
+        "errors": errors, "error_list": summary(errors),
+    }
+    return renderer.render(request, "precedents.html", context, scope, status=422 if errors else 200)
+
+
+def _pagination(request: Request, page: int, pages: int) -> dict:
+    """GOV.UK pagination links that keep the search and its filters."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+
+    def href(n: int) -> str:
+        return "/precedents?" + urlencode([*kept, ("page", str(n))])
+
+    return {
+        "previous": {"href": href(page - 1)} if page > 1 else None,
+        "next": {"href": href(page + 1)} if page < pages else None,
+        "items": [{"number": n, "href": href(n), "current": n == page} for n in range(1, pages + 1)],
+    }
+
+
+@router.get("/passages/{chunk_id}", response_class=HTMLResponse)
+def passage(chunk_id: str, request: Request, services: ServicesDep, scope: ReadPage, renderer: RendererDep) -> HTMLResponse:
+    """A passage between its neighbours, with its document, its place and a reference to paste."""
+    missing = PageError(404, "Passage not found", "There is no passage with that number. It may have been deleted; search again from the precedents page.")
+    if not chunk_id.isdigit() or len(chunk_id) > 10:
+        raise missing
+    place = place_of(services.catalog.engine, int(chunk_id))
+    meta = services.searcher.meta(int(chunk_id)) if place else None
+    if place is None or meta is None:
+        raise missing
+    neighbours = [services.searcher.meta(i) for i in place.around]
+    document = services.catalog.get_document(meta.document_id)
+    cite = reference(meta.authors, meta.year, meta.title, document.publisher if document else "", meta.section, meta.page_start, meta.page_end)
+    shown = [n for n in neighbours if n is not None]
+    at = next(i for i, n in enumerate(shown) if n.chunk_id == meta.chunk_id)
+    query = request.query_params.get("q", "")[:2000]
+    suffix = f"?{urlencode({'q': query})}" if query else ""
+    passage_pages = {
+        "previous": {"href": f"/passages/{shown[at - 1].chunk_id}{suffix}", "labelText": "Previous passage"} if at > 0 else None,
+        "next": {"href": f"/passages/{shown[at + 1].chunk_id}{suffix}", "labelText": "Next passage"} if at + 1 < len(shown) else None,
+    }
+    context = {"meta": meta, "place": place, "neighbours": shown, "neighbour_index": at, "document": document, "cite": cite,
+               "query": query, "passage_pages": passage_pages, "source_types": SOURCE_TYPES}
+    return renderer.render(request, "passage.html", context, scope)

@@ -1,0 +1,87 @@
+"""Sign-in and CSRF for the pages: what a browser keeps, and how the server checks it.
+
+A signed-in browser holds an HttpOnly, SameSite=Strict cookie carrying an HMAC of its key, never
+the key: revoking the key in LEARNLOOP_API_KEYS signs that browser out. Every POST form carries a
+token that must match the visitor's CSRF cookie (double submit, the token signed by the server),
+so another site can neither forge a form nor replay one without the cookie it cannot read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from bot.http.deps import scope_for_key
+from bot.settings import ApiScope
+
+SESSION_COOKIE = "learnloop_session"
+CSRF_COOKIE = "learnloop_csrf"
+CSRF_FIELD = "csrf_token"
+SESSION_MAX_AGE_S = 12 * 3600  # a working day: a shared desk's browser does not stay signed in for good
+CSRF_MAX_AGE_S = 12 * 3600
+
+
+class WebSecurity:
+    """Signs and checks the session and CSRF values for one set of API keys.
+
+    The signing secret is derived from the configured keys, so every replica sharing them checks the
+    same cookies and changing the keys invalidates them; with no keys (an open, loopback-only API) a
+    per-process secret is enough, since only the CSRF token is signed then."""
+
+    def __init__(self, scopes: dict[str, ApiScope], keys_text: str) -> None:
+        self.scopes = scopes
+        secret = hashlib.sha256(b"learnloop-web\x00" + keys_text.encode()).digest() if scopes else secrets.token_bytes(32)
+        self._secret = secret
+        self._session = URLSafeTimedSerializer(secret, salt="learnloop-sign-in")
+        self._csrf = URLSafeTimedSerializer(secret, salt="learnloop-csrf")
+
+    @property
+    def open(self) -> bool:
+        """No keys configured: every visitor may do everything (the API is open too)."""
+        return not self.scopes
+
+    def _fingerprint(self, key: str) -> str:
+        return hmac.new(self._secret, key.encode(), hashlib.sha256).hexdigest()
+
+    def sign_in(self, presented: str) -> str | None:
+        """The session cookie's value for a valid key, or None for a wrong one."""
+        key = presented.strip()
+        if scope_for_key(self.scopes, key) is None:
+            return None
+        return self._session.dumps(self._fingerprint(key))
+
+    def session_scope(self, cookie: str | None) -> ApiScope | None:
+        """The scope of the key a session cookie stands for; None when absent, forged, expired or revoked."""
+        if self.open:
+            return "admin"
+        if not cookie:
+            return None
+        try:
+            fingerprint = self._session.loads(cookie, max_age=SESSION_MAX_AGE_S)
+        except BadSignature:
+            return None
+        found: ApiScope | None = None
+        for key, scope in self.scopes.items():
+            if hmac.compare_digest(str(fingerprint), self._fingerprint(key)):
+                found = scope
+        return found
+
+    @staticmethod
+    def new_csrf_cookie() -> str:
+        return secrets.token_urlsafe(32)
+
+    def csrf_token(self, cookie: str) -> str:
+        """The hidden form value that goes with the visitor's CSRF cookie."""
+        return self._csrf.dumps(cookie)
+
+    def csrf_valid(self, cookie: str | None, token: object) -> bool:
+        if not cookie or not isinstance(token, str) or len(token) > 512:
+            return False
+        try:
+            expected = self._csrf.loads(token, max_age=CSRF_MAX_AGE_S)
+        except BadSignature:
+            return False
+        return hmac.compare_digest(str(expected), cookie)
