@@ -24,6 +24,7 @@ from bot.reflection_models import ReflectionCreate, normalise_tags
 from index import Catalog, ChunkDraft, DocumentDraft, InputRejected, Searcher
 from index.records import contextual_text
 from ingest import REFLECTION_SOURCE_PREFIX, Embedder, chunk_blocks, encodings_of
+from ingest.pipeline import IngestProgress, no_progress
 from ingest.structure import parse_text
 
 # Linear time on any text: an address is tried only from the start of a run of its characters.
@@ -217,11 +218,14 @@ class ReflectionService:
     def export_path(self, reflection_id: str) -> Path:
         return self.export_dir / f"reflection-{reflection_id}.md"
 
-    def export(self) -> list[Path]:
-        """Write every published reflection as a learning-log file (front matter carries its id)."""
+    def export(self, progress: IngestProgress = no_progress) -> list[Path]:
+        """Write every published reflection as a learning-log file (front matter carries its id);
+        `progress` hears ("exporting", files written, files to write)."""
         self.export_dir.mkdir(parents=True, exist_ok=True)
         written = []
-        for reflection in self.list(status="published", limit=1_000_000):
+        published = self.list(status="published", limit=1_000_000)
+        progress("exporting", 0, len(published))
+        for reflection in published:
             front = {
                 "title": reflection_title(reflection),
                 "date": reflection.created_at.date().isoformat(),
@@ -235,4 +239,5 @@ class ReflectionService:
             path = self.export_path(reflection.id)
             path.write_text(f"---\n{yaml.safe_dump(front, sort_keys=False, allow_unicode=True)}---\n\n{reflection_markdown(reflection)}", encoding="utf-8")
             written.append(path)
+            progress("exporting", len(written), len(published))
         return written

@@ -70,13 +70,20 @@ class Services:
         return IngestPipeline(self.catalog, self.embedder, self.settings.corpus)
 
 
-def build_services(settings: Settings, embedder: Embedder | None = None) -> Services:
-    """Create the schema if needed, load the embedder (or use the one given) and open the indexes."""
+def open_catalog(settings: Settings) -> Catalog:
+    """The catalog with its schema brought up to date: all a command that embeds nothing needs
+    (it spares `learnloop documents` the seconds of loading the model)."""
     from bot import records  # noqa: F401 - registers the bot's tables on the metadata the migrations compare against
     from bot.migrations import BOT_VERSIONS
 
     catalog = Catalog(make_engine(settings.resolved_database_url))
     catalog.create(extra_versions=[BOT_VERSIONS])
+    return catalog
+
+
+def build_services(settings: Settings, embedder: Embedder | None = None) -> Services:
+    """Create the schema if needed, load the embedder (or use the one given) and open the indexes."""
+    catalog = open_catalog(settings)
     model = embedder or load_embedder(settings.embed_model)
     searcher = Searcher(catalog, model, cache_dir=settings.home / "index")
     return Services(settings=settings, catalog=catalog, embedder=model, searcher=searcher, prompts=Prompts.load(settings.prompts_dir))

@@ -10,15 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from index import Catalog, ChunkDraft, DocumentDraft, IngestError
-from index.late import pack_tokens
-from index.records import contextual_text
+from index.records import ChunkEncoding, contextual_text
 from ingest.chunk import ChunkSizes, chunk_blocks
 from ingest.embed import Embedder, encodings_of
 from ingest.load import SUPPORTED_SUFFIXES, LoadedFile, LoadLimits, load_file, printable
@@ -30,8 +30,20 @@ LEARNING_LOG_DIR = "learning-logs"
 REFLECTION_SOURCE_PREFIX = "reflection:"
 FILE_SOURCE_TYPES = ("report", "learning_log")  # a file cannot pass itself off as a stored reflection
 MAX_FIELD = 1000  # characters of one metadata value (title, author, tag ...)
+EMBED_STEP = 64  # passages per embedding call: a progress report every second or two on CPU, batches still full
 
 log = logging.getLogger(__name__)
+
+
+class IngestProgress(Protocol):
+    """Told how a run goes: `stage` is "reading" (files), "embedding" (new passages) or "backfilling"
+    (token vectors for older passages); `done` of `total` items, reported at 0 and after each step."""
+
+    def __call__(self, stage: str, done: int, total: int) -> None: ...
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    """The progress callback of a caller that does not watch."""
 
 
 @dataclass
@@ -75,21 +87,24 @@ class IngestPipeline:
     """Reads files under a corpus root and keeps the catalog in step with them."""
 
     def __init__(
-        self, catalog: Catalog, embedder: Embedder, corpus_root: Path, sizes: ChunkSizes = ChunkSizes(), limits: LoadLimits = LoadLimits()
+        self, catalog: Catalog, embedder: Embedder, corpus_root: Path, sizes: ChunkSizes = ChunkSizes(), limits: LoadLimits = LoadLimits(),
+        embed_step: int = EMBED_STEP,
     ) -> None:
         self.catalog = catalog
         self.embedder = embedder
         self.corpus_root = corpus_root.resolve()
         self.sizes = sizes
         self.limits = limits
+        self.embed_step = embed_step
 
-    def run(self, paths: Iterable[Path] = (), progress: Callable[[int, int], None] | None = None) -> IngestReport:
+    def run(self, paths: Iterable[Path] = (), progress: IngestProgress = no_progress) -> IngestReport:
         """Ingest `paths` (files or folders), or the whole corpus when none are given."""
         targets = [Path(p).resolve() for p in paths] or [self.corpus_root]
         report = IngestReport()
         files = sorted({f for target in targets for f in self._files(target, report)})
         stored = self.catalog.document_hashes()
         parsed: list[_Parsed] = []
+        progress("reading", 0, len(files))
         for done, path in enumerate(files, start=1):
             try:
                 item = self._parse_if_changed(path, stored)
@@ -100,11 +115,10 @@ class IngestPipeline:
                     report.skipped += 1
                 else:
                     parsed.append(item)
-            if progress:
-                progress(done, len(files))
-        self._store(parsed, report)
+            progress("reading", done, len(files))
+        self._store(parsed, report, progress)
         report.removed = self._remove_missing(targets, {self.source_of(f) for f in files}, stored)
-        report.embedded += self._backfill_tokens()
+        report.embedded += self._backfill_tokens(progress)
         return report
 
     def source_of(self, path: Path) -> str:
@@ -169,13 +183,13 @@ class IngestPipeline:
             extra=extra,
         )
 
-    def _store(self, parsed: list[_Parsed], report: IngestReport) -> None:
-        """Embed every new passage of every changed file in one batch, then store file by file."""
+    def _store(self, parsed: list[_Parsed], report: IngestReport, progress: IngestProgress) -> None:
+        """Embed every new passage of every changed file, then store file by file."""
         all_chunks = [(item, chunk) for item in parsed for chunk in item.chunks]
         known = self.catalog.encodings_by_hash(chunk.content_hash for _, chunk in all_chunks)
         missing = {chunk.content_hash: contextual_text(item.draft.title, chunk.section, chunk.text) for item, chunk in all_chunks if chunk.content_hash not in known}
         if missing:
-            known.update(zip(missing, encodings_of(self.embedder.encode(list(missing.values()))), strict=True))
+            known.update(zip(missing, self._encode(list(missing.values()), "embedding", progress), strict=True))
         report.embedded += len(missing)
         for item in parsed:
             try:
@@ -187,14 +201,23 @@ class IngestPipeline:
             report.documents += 1
             report.chunks += len(item.chunks)
 
-    def _backfill_tokens(self) -> int:
+    def _backfill_tokens(self, progress: IngestProgress) -> int:
         """Give token vectors to chunks stored before late interaction existed, reflections included
         (they have no file to re-read); a server started afterwards ranks them like the rest."""
         missing = self.catalog.chunks_without_tokens()
         if missing:
-            encoded = self.embedder.encode([text for _, text in missing])
-            self.catalog.add_tokens({chunk_id: pack_tokens(tokens) for (chunk_id, _), tokens in zip(missing, encoded.tokens, strict=True)})
+            encoded = self._encode([text for _, text in missing], "backfilling", progress)
+            self.catalog.add_tokens({chunk_id: encoding.tokens for (chunk_id, _), encoding in zip(missing, encoded, strict=True)})
         return len(missing)
+
+    def _encode(self, texts: list[str], stage: str, progress: IngestProgress) -> list[ChunkEncoding]:
+        """Encode in steps of `embed_step` passages, so a watching caller sees the slow part move."""
+        encodings: list[ChunkEncoding] = []
+        progress(stage, 0, len(texts))
+        for start in range(0, len(texts), self.embed_step):
+            encodings += encodings_of(self.embedder.encode(texts[start : start + self.embed_step]))
+            progress(stage, len(encodings), len(texts))
+        return encodings
 
     def _remove_missing(self, targets: list[Path], seen: set[str], stored: dict[str, str]) -> int:
         """Drop documents whose file vanished from a scanned folder (reflections are never touched)."""

@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 
 import typer
-from rich.progress import Progress
+from rich.markup import escape
 from rich.table import Table
 
-from bot.cli.common import console, fails_cleanly, print_json, services_from
+from bot.cli.common import console, fails_cleanly, out, print_json, services_from
+from bot.cli.filters import DocumentOption, SourceTypeOption, TagOption, YearFromOption, YearToOption, search_filters
+from bot.cli.progress import TerminalProgress
 from bot.evaluation import answer_metrics, compare_retrievers, load_questions
-from index import RETRIEVAL_MODES, SearchFilters
+from index import RETRIEVAL_MODES
 
 
 def register(app: typer.Typer) -> None:
@@ -25,47 +27,53 @@ def ingest(
     paths: list[Path] = typer.Argument(None, help="Files or folders; default: the whole corpus."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Ingest the corpus (or PATHs); unchanged files are skipped, bad ones reported in `failed`."""
-    with fails_cleanly():
-        services = services_from(ctx)
-        if as_json or not console.is_terminal:
-            report = services.pipeline.run(paths or [])
-        else:
-            with Progress(console=console, transient=True) as progress:
-                task = progress.add_task("Ingesting", total=None)
-                report = services.pipeline.run(paths or [], progress=lambda done, total: progress.update(task, completed=done, total=total))
-        services.searcher.sync()
-        services.searcher.save_cache()
+    """Ingest the corpus (or PATHs); unchanged files are skipped, bad ones reported in `failed`.
+
+    On a terminal a progress bar on standard error follows every slow part: loading the model,
+    reading files and embedding passages (with passages per second and time left).
+    """
+    with fails_cleanly(), TerminalProgress(console) as progress:
+        services = services_from(ctx, progress)
+        report = services.pipeline.run(paths or [], progress=progress)
+        with progress.step("Updating the search indexes"):
+            services.searcher.sync()
+            services.searcher.save_cache()
         if report.documents or report.removed:
-            services.recheck_gaps()
+            with progress.step("Re-checking knowledge gaps"):
+                services.recheck_gaps()
     if as_json:
         print_json(report.as_dict())
         return
-    console.print(
+    out.print(
         f"{report.documents} documents ({report.chunks} chunks, {report.embedded} embedded) ingested, "
         f"{report.skipped} unchanged, {report.removed} removed, {len(report.failed)} failed."
     )
     for failure in report.failed:
-        console.print(f"  [yellow]failed[/yellow] {failure['path']}: {failure['error']}")
+        out.print(f"  [yellow]failed[/yellow] {escape(failure['path'])}: {escape(failure['error'])}")
 
 
 def search(
     ctx: typer.Context,
     query: str = typer.Argument(..., help="What to look for."),
     k: int = typer.Option(5, "-k", min=1, max=50, help="How many hits."),
-    source_type: str = typer.Option(None, "--type", help="report | learning_log | reflection"),
+    source_type: SourceTypeOption = None,
+    document_id: DocumentOption = None,
+    tag: TagOption = None,
+    year_from: YearFromOption = None,
+    year_to: YearToOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print {'hits': [...]} as JSON."),
 ) -> None:
-    """Hybrid search (dense, BM25 and late interaction, fused by reciprocal rank)."""
+    """Hybrid search (dense, BM25 and late interaction, fused by reciprocal rank), with the API's filters."""
     with fails_cleanly():
-        hits = services_from(ctx).searcher.search(query, k, SearchFilters(source_type=source_type))
+        filters = search_filters(source_type, document_id, tag, year_from, year_to)
+        hits = services_from(ctx).searcher.search(query, k, filters)
     if as_json:
         print_json({"hits": [hit.model_dump(mode="json") for hit in hits]})
         return
     for rank, hit in enumerate(hits, start=1):
         where = ", ".join(filter(None, [hit.section, f"p. {hit.page_start}" if hit.page_start else ""]))
-        console.print(f"[bold]{rank}. {hit.title}[/bold] ({where}) score {hit.score:.4f}")
-        console.print("   " + hit.text[:300].replace("\n", " "))
+        out.print(f"[bold]{rank}. {escape(hit.title)}[/bold] ({escape(where)}) score {hit.score:.4f}")
+        out.print("   " + escape(hit.text[:300].replace("\n", " ")))
 
 
 def evaluate(
@@ -98,7 +106,7 @@ def evaluate(
         table.add_column(name)
     for mode, row in metrics["retrieval"].items():
         table.add_row(mode, *[str(row.get(n, "")) for n in names])
-    console.print(table)
-    console.print(json.dumps({m: r.get("missed") for m, r in metrics["retrieval"].items()}))
+    out.print(table)
+    out.print(json.dumps({m: r.get("missed") for m, r in metrics["retrieval"].items()}), markup=False)
     if "answers" in metrics:
-        console.print(json.dumps(metrics["answers"], indent=2))
+        out.print(json.dumps(metrics["answers"], indent=2), markup=False)

@@ -8,9 +8,11 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
-from bot.cli.common import console, fails_cleanly, print_json, services_from
+from bot.cli.common import console, fails_cleanly, out, print_json, services_from
+from bot.cli.progress import TerminalProgress
+from bot.http.routes.reflections import public
 from bot.prompts import Prompts
-from bot.reflection_models import ReflectionCreate, ReflectionPublic
+from bot.reflection_models import ReflectionCreate
 from index import InputRejected, LearnloopError
 
 
@@ -20,15 +22,16 @@ def register(app: typer.Typer) -> None:
 
 
 def _ask_in_terminal(prompts: Prompts) -> dict:
+    """The questions go to standard error, so `reflect --json` leaves only the Reflection on standard output."""
     text = lambda name: prompts.text("reflection", name)  # noqa: E731 - a local shorthand
     return {
-        "what_happened": typer.prompt(text("what_happened")),
-        "what_we_learned": typer.prompt(text("what_we_learned")),
-        "what_next": typer.prompt(text("what_next"), default="", show_default=False),
-        "tags": [t for t in typer.prompt(text("tags"), default="", show_default=False).split(",") if t.strip()],
-        "author": typer.prompt("Your name (optional)", default="", show_default=False),
-        "team": typer.prompt("Team (optional)", default="", show_default=False),
-        "place": typer.prompt("Place (optional)", default="", show_default=False),
+        "what_happened": typer.prompt(text("what_happened"), err=True),
+        "what_we_learned": typer.prompt(text("what_we_learned"), err=True),
+        "what_next": typer.prompt(text("what_next"), default="", show_default=False, err=True),
+        "tags": [t for t in typer.prompt(text("tags"), default="", show_default=False, err=True).split(",") if t.strip()],
+        "author": typer.prompt("Your name (optional)", default="", show_default=False, err=True),
+        "team": typer.prompt("Team (optional)", default="", show_default=False, err=True),
+        "place": typer.prompt("Place (optional)", default="", show_default=False, err=True),
     }
 
 
@@ -49,16 +52,19 @@ def reflect(
             reflection = services.reflections.create(data, origin="cli")
         except InputRejected as error:
             raise LearnloopError(f"{error.field}: {error}") from error
-        stored = ReflectionPublic.model_validate(reflection, from_attributes=True)
-        stored.document_id = services.reflections.document_id(reflection.id)
+        services.gap_rechecks.wait()  # a published reflection may close gaps: finish before the process ends
+        stored = public(services, reflection)
     if as_json:
         print_json(stored.model_dump(mode="json"))
     else:
-        console.print(f"Saved reflection {stored.id} ({stored.status}).")
+        out.print(f"Saved reflection {stored.id} ({stored.status}).")
 
 
 def export_reflections(ctx: typer.Context) -> None:
-    """Write published reflections as learning-log Markdown under corpus/learning-logs/."""
-    with fails_cleanly():
-        paths = services_from(ctx).reflections.export()
-    console.print(f"Exported {len(paths)} reflections to learning-log files.")
+    """Write published reflections as learning-log Markdown under corpus/learning-logs/.
+
+    On a terminal, progress goes to standard error.
+    """
+    with fails_cleanly(), TerminalProgress(console) as progress:
+        paths = services_from(ctx, progress).reflections.export(progress)
+    out.print(f"Exported {len(paths)} reflections to learning-log files.")

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.gaps import GapGroup
 from bot.models import Turn
 from bot.nul import NoNulStr
 from index import Hit, SearchFilters
@@ -87,6 +88,11 @@ class Gap(BaseModel):
     last_asked: datetime
     reasons: list[str] = Field(description="abstained, related (close passages, no answer) and/or unhelpful")
     question_ids: list[str]
+
+    @classmethod
+    def from_group(cls, group: GapGroup) -> Gap:
+        """The contract's shape of a group of questions (reasons sorted, so output is stable)."""
+        return cls(question=group.question, count=group.count, last_asked=group.last_asked, reasons=sorted(group.reasons), question_ids=group.question_ids)
 
 
 class GapsResponse(BaseModel):

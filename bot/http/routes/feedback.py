@@ -20,6 +20,4 @@ def create_feedback(body: FeedbackCreate, services: ServicesDep) -> FeedbackPubl
 def list_gaps(services: ServicesDep) -> GapsResponse:
     """Questions the assistant could not answer, or whose answer was unhelpful, grouped, newest first."""
     groups = services.gaps.gaps()
-    return GapsResponse(
-        gaps=[Gap(question=g.question, count=g.count, last_asked=g.last_asked, reasons=sorted(g.reasons), question_ids=g.question_ids) for g in groups]
-    )
+    return GapsResponse(gaps=[Gap.from_group(g) for g in groups])
