@@ -20,10 +20,10 @@ def message(label: str, error: Mapping) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
     if kind in ("missing", "string_too_short"):
         return f"Enter {label.lower()}"
-    if kind == "string_too_long":
-        return f"{label} must be {ctx.get('max_length')} characters or fewer"
-    if kind == "too_long":
+    if kind == "too_long" and ctx.get("field_type") == "List":
         return f"{label} can have at most {ctx.get('max_length')} entries"
+    if kind in ("string_too_long", "too_long"):
+        return f"{label} must be {ctx.get('max_length')} characters or fewer"
     if kind == "nul_character":
         return f"{label} must not contain a NUL character"
     if kind in ("int_parsing", "int_type", "int_from_float"):

@@ -14,8 +14,8 @@ WORD = re.compile(r"\w+")
 
 
 def highlight(text: str, query: str) -> Markup:
-    """`text` escaped, with each word that shares a search term with `query` (same stem, so 'commissioners'
-    matches 'commissioning') inside <mark>."""
+    """`text` escaped, with each word that shares a search term with `query` (same stem, so 'collaborating'
+    matches 'collaboration') inside <mark>."""
     wanted = terms(query)
     if not wanted:
         return Markup(escape(text))
