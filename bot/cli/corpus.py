@@ -12,6 +12,7 @@ from rich.table import Table
 from bot.cli.common import console, fails_cleanly, out, print_json, services_from
 from bot.cli.filters import DocumentOption, SourceTypeOption, TagOption, YearFromOption, YearToOption, search_filters
 from bot.cli.progress import TerminalProgress
+from bot.cli.queue import enqueue_files
 from bot.evaluation import answer_metrics, compare_retrievers, load_questions
 from index import RETRIEVAL_MODES
 
@@ -26,12 +27,15 @@ def ingest(
     ctx: typer.Context,
     paths: list[Path] = typer.Argument(None, help="Files or folders; default: the whole corpus."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    queue: bool = typer.Option(False, "--queue", help="Only put the files in the ingest queue (PostgreSQL) for `learnloop worker` processes."),
 ) -> None:
     """Ingest the corpus (or PATHs); unchanged files are skipped, bad ones reported in `failed`.
 
     On a terminal a progress bar on standard error follows every slow part: loading the model,
     reading files and embedding passages (with passages per second and time left).
     """
+    if queue:
+        return enqueue_files(ctx, paths or [], as_json)
     with fails_cleanly(), TerminalProgress(console) as progress:
         services = services_from(ctx, progress)
         report = services.pipeline.run(paths or [], progress=progress)

@@ -8,7 +8,7 @@ from importlib.metadata import version
 import typer
 from pydantic import AliasChoices, ValidationError
 
-from bot.cli import admin, answers, corpus, learning, review
+from bot.cli import admin, answers, corpus, learning, queue, review
 from bot.cli.common import fails_cleanly, invalid, out
 from bot.settings import Settings
 
@@ -50,3 +50,4 @@ answers.register(app)
 learning.register(app)
 admin.register(app)
 review.register(app)
+queue.register(app)

@@ -16,7 +16,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from filelock import FileLock
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 HERE = Path(__file__).resolve().parent
@@ -34,6 +34,15 @@ def upgrade(engine: Engine, extra_versions: Sequence[Path] = (), targets: Sequen
         config.attributes["connection"] = connection
         for target in targets:
             command.upgrade(config, target)
+
+
+def create_foreign_schema(engine: Engine, marker_table: str, sql: str) -> None:
+    """Create a schema that another library owns and versions (the ingest queue's, procrastinate)
+    unless `marker_table` already exists: under the same lock as the upgrade, so processes that
+    start at once create it once. PostgreSQL only; `sql` is run as given (several statements)."""
+    with _exclusive(engine) as connection:
+        if not inspect(connection).has_table(marker_table):
+            connection.connection.driver_connection.execute(sql)
 
 
 def _joined(paths: Sequence[Path]) -> str:
