@@ -20,6 +20,7 @@ from bot.citations import check
 from bot.gate import SupportGate
 from bot.generate import AnswerGenerator, ExtractiveGenerator, GenerationFailed
 from bot.lexical import expected_answer_type
+from bot.metrics import Metrics
 from bot.models import Answer, Turn, with_context
 from bot.nul import refuse_nul
 from bot.prompts import Prompts
@@ -44,6 +45,7 @@ class AnswerService:
         max_question_chars: int,
         k: int = 8,
         gate: SupportGate = SupportGate(),
+        metrics: Metrics | None = None,
     ) -> None:
         self.searcher = searcher
         self.generator = generator
@@ -53,6 +55,7 @@ class AnswerService:
         self.max_question_chars = max_question_chars
         self.k = k
         self.gate = gate
+        self.metrics = metrics or Metrics()
 
     def answer(
         self, question: str, k: int | None = None, filters: SearchFilters | None = None, history: list[Turn] | None = None, surface: str = "api",
@@ -71,6 +74,7 @@ class AnswerService:
         if answer is None:
             answer = Answer(answer=self.prompts.abstain, citations=[], abstained=True, outcome="abstain", question_id=new_id(), mode=self.generator.name)
         self._log(question, answer, hits, started, surface, private)
+        self.metrics.answered(answer.outcome, surface)
         return answer
 
     def stored(self, question_id: str) -> Answer | None:

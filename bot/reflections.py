@@ -9,15 +9,19 @@ catalog document and its chunks (hence both indexes) and any exported learning-l
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 
 import yaml
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.erasure import forget_quotes
+from bot.metrics import Metrics
 from bot.nul import refuse_nul
 from bot.records import Reflection
 from bot.reflection_models import ReflectionCreate, normalise_tags
@@ -66,6 +70,7 @@ class ReflectionService:
         review: bool,
         export_dir: Path,
         on_published: Callable[[], None] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.engine = engine
         self.catalog = catalog
@@ -74,6 +79,7 @@ class ReflectionService:
         self.review = review
         self.export_dir = export_dir
         self.on_published = on_published
+        self.metrics = metrics or Metrics()
 
     def validate(self, data: ReflectionCreate) -> None:
         """Required text present, no personal data; raises InputRejected naming the field."""
@@ -102,6 +108,7 @@ class ReflectionService:
             except Exception:
                 self._delete_row(reflection.id)  # nothing half-stored: no row without its index entry
                 raise
+        self.metrics.reflections.labels("created").inc()
         return reflection
 
     def draft(self, reflection: Reflection) -> tuple[DocumentDraft, list[ChunkDraft]]:
@@ -127,6 +134,7 @@ class ReflectionService:
         encoded = self.embedder.encode([contextual_text(document.title, c.section, c.text) for c in chunks])
         self.catalog.replace_document(document, chunks, encodings_of(encoded))
         self.searcher.sync()
+        self.metrics.reflections.labels("published").inc()
         if self.on_published:
             self.on_published()
 
@@ -138,29 +146,26 @@ class ReflectionService:
         documents = self.catalog.document_ids([f"{REFLECTION_SOURCE_PREFIX}{reflection_id}"])
         return documents.get(f"{REFLECTION_SOURCE_PREFIX}{reflection_id}")
 
-    def list(self, tag: str | None = None, team: str | None = None, place: str | None = None, since: datetime | None = None, status: str | None = None, limit: int = 100) -> list[Reflection]:
-        """Reflections, newest first, filtered; a tag filter reads on until `limit` matches are found
-        (tags are a JSON list, compared in Python so it reads the same on SQLite and PostgreSQL)."""
-        query = select(Reflection).order_by(col(Reflection.created_at).desc(), col(Reflection.id))
-        if team:
-            query = query.where(Reflection.team == team)
-        if place:
-            query = query.where(Reflection.place == place)
-        if since:
-            query = query.where(col(Reflection.created_at) >= since)
-        if status:
-            query = query.where(Reflection.status == status)
+    def list(
+        self, tag: str | None = None, team: str | None = None, place: str | None = None, since: datetime | None = None, status: str | None = None,
+        limit: int = 100, offset: int = 0,
+    ) -> list[Reflection]:
+        """Reflections, newest first, filtered, skipping the first `offset`; a tag filter reads on until
+        enough matches are found (tags are a JSON list, compared in Python so it reads the same on
+        SQLite and PostgreSQL)."""
+        query = _filtered(team, place, since, status)
         with Session(self.engine) as session:
             if not tag:
-                return list(session.exec(query.limit(limit)).all())
-            wanted = normalise_tags([tag])
-            found: list[Reflection] = []
-            offset, batch = 0, [None] * TAG_SCAN_BATCH
-            while len(found) < limit and len(batch) == TAG_SCAN_BATCH:
-                batch = session.exec(query.offset(offset).limit(TAG_SCAN_BATCH)).all()
-                found += [r for r in batch if wanted and wanted[0] in r.tags]
-                offset += TAG_SCAN_BATCH
-            return found[:limit]
+                return list(session.exec(query.offset(offset).limit(limit)).all())
+            return list(islice(_tagged(session, query, tag), offset, offset + limit))
+
+    def count(self, tag: str | None = None, team: str | None = None, place: str | None = None, since: datetime | None = None, status: str | None = None) -> int:
+        """How many reflections `list` pages through with these filters (a tag filter reads them all)."""
+        query = _filtered(team, place, since, status)
+        with Session(self.engine) as session:
+            if not tag:
+                return session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one()
+            return sum(1 for _ in _tagged(session, query, tag))
 
     def set_status(self, reflection_id: str, status: str) -> Reflection | None:
         """Approve (publish and index) or reject a reflection; rejecting a published one withdraws it
@@ -180,6 +185,8 @@ class ReflectionService:
             session.refresh(reflection)
         if status == "published":
             self._index(reflection)
+        elif status == "rejected":
+            self.metrics.reflections.labels("rejected").inc()
         return reflection
 
     def delete(self, reflection_id: str) -> bool:
@@ -191,6 +198,7 @@ class ReflectionService:
             return bool(self.catalog.document_ids([orphan])) and self.catalog.erase_document(orphan)
         self._withdraw(reflection)
         self._delete_row(reflection_id)
+        self.metrics.reflections.labels("deleted").inc()
         return True
 
     def _withdraw(self, reflection: Reflection) -> None:
@@ -241,3 +249,31 @@ class ReflectionService:
             written.append(path)
             progress("exporting", len(written), len(published))
         return written
+
+
+def _filtered(team: str | None, place: str | None, since: datetime | None, status: str | None) -> SelectOfScalar[Reflection]:
+    """Reflections, newest first, with the filters SQL can apply."""
+    query = select(Reflection).order_by(col(Reflection.created_at).desc(), col(Reflection.id))
+    if team:
+        query = query.where(Reflection.team == team)
+    if place:
+        query = query.where(Reflection.place == place)
+    if since:
+        query = query.where(col(Reflection.created_at) >= since)
+    if status:
+        query = query.where(Reflection.status == status)
+    return query
+
+
+def _tagged(session: Session, query: SelectOfScalar[Reflection], tag: str) -> Iterator[Reflection]:
+    """The rows of `query` carrying `tag`, read in batches as the caller consumes them."""
+    wanted = normalise_tags([tag])
+    if not wanted:
+        return
+    start = 0
+    while True:
+        batch = session.exec(query.offset(start).limit(TAG_SCAN_BATCH)).all()
+        yield from (r for r in batch if wanted[0] in r.tags)
+        if len(batch) < TAG_SCAN_BATCH:
+            return
+        start += TAG_SCAN_BATCH

@@ -9,6 +9,7 @@ from bot.answer import AnswerService
 from bot.feedback import FeedbackService
 from bot.gaps import GapFinder
 from bot.generate import generator_for
+from bot.metrics import MeteredPipeline, Metrics
 from bot.prompts import Prompts
 from bot.reflections import ReflectionService
 from bot.settings import Settings
@@ -33,7 +34,8 @@ class Services:
     @cached_property
     def answers(self) -> AnswerService:
         return AnswerService(
-            self.searcher, generator_for(self.settings, self.prompts), self.prompts, self.catalog.engine, self.settings.max_question_chars
+            self.searcher, generator_for(self.settings, self.prompts), self.prompts, self.catalog.engine, self.settings.max_question_chars,
+            metrics=self.metrics,
         )
 
     @cached_property
@@ -54,7 +56,18 @@ class Services:
             review=self.settings.review,
             export_dir=self.settings.corpus / LEARNING_LOG_DIR,
             on_published=self.gap_rechecks.request,
+            metrics=self.metrics,
         )
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        return Metrics()
+
+    @cached_property
+    def index_catch_up(self) -> Coalescing:
+        """Index catch-up off the request thread, asked for by /readyz: a replica that no one queries
+        still follows the catalog."""
+        return Coalescing(self.searcher.sync, "index-catch-up")
 
     @cached_property
     def gap_rechecks(self) -> Coalescing:
@@ -67,7 +80,7 @@ class Services:
 
     @cached_property
     def pipeline(self) -> IngestPipeline:
-        return IngestPipeline(self.catalog, self.embedder, self.settings.corpus)
+        return MeteredPipeline(self.catalog, self.embedder, self.settings.corpus, metrics=self.metrics)
 
 
 def open_catalog(settings: Settings) -> Catalog:

@@ -197,6 +197,14 @@ class Catalog:
                 query = query.where(Document.source_type == source_type)
             return list(session.exec(query.offset(offset).limit(limit)).all())
 
+    def count_documents(self, source_type: str | None = None) -> int:
+        """How many documents `list_documents` pages through (for the API's X-Total-Count)."""
+        with Session(self.engine) as session:
+            query = select(func.count()).select_from(Document)
+            if source_type:
+                query = query.where(Document.source_type == source_type)
+            return session.exec(query).one()
+
     def counts(self) -> tuple[int, int]:
         """(documents, chunks) in the catalog."""
         with Session(self.engine) as session:

@@ -10,8 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from slack_sdk.signature import SignatureVerifier
 
+from bot.http.instrument import instrument
 from bot.http.limits import BodySizeLimit
-from bot.http.routes import ask, documents, feedback, health, reflections, search, slack
+from bot.http.request_id import RequestId
+from bot.http.responses import errors
+from bot.http.routes import ask, documents, feedback, health, ops, reflections, search, slack
 from bot.retention import RetentionSweeper
 from bot.services import Services, build_services
 from bot.settings import Settings
@@ -50,8 +53,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     app.state.api_scopes = settings.api_key_scopes()
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    instrument(app)
+    app.add_middleware(RequestId)  # outermost: even a refused body's response carries the id
     for module in (health, ask, search, documents, feedback, reflections, slack):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=errors(503))  # every route that reads the database may meet an outage
+    app.include_router(ops.router)
     install_web(app, settings)  # the pages (HTML) and their assets; API paths keep JSON errors
     _add_error_handlers(app)
     return app

@@ -26,11 +26,13 @@ _EXAMPLES: dict[int, tuple[str, object]] = {
     404: ("Nothing with that id.", "No reflection with id 'abc123'."),
     413: ("The request body is too large.", "The request body is larger than 256000 bytes."),
     422: ("A field is missing or invalid.", [{"loc": ["body", "question"], "msg": "must not contain a NUL character (\\u0000)", "type": "nul_character"}]),
+    503: ("The database is not answering just now (or, for /readyz, the indexes are still loading or catching up).", "The database is not answering just now; try again in a few seconds."),
 }
 ERRORS: dict[int, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": description, "content": {"application/json": {"example": {"detail": example}}}}
     for code, (description, example) in _EXAMPLES.items()
 }
+ERRORS[503]["headers"] = {"Retry-After": {"description": "Seconds to wait before asking again", "schema": {"type": "integer"}}}
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:

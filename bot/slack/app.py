@@ -10,10 +10,12 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
+from bot.logs import ContextThreadPool
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.conversation import EventLedger, ThreadMemory
 from bot.slack.listeners import actions, assistant, commands, events, home, shortcuts, views
+from bot.slack.observe import observe
 from bot.slack.responder import Responder
 
 log = logging.getLogger(__name__)
@@ -25,7 +27,11 @@ def create_slack_app(settings: Settings, services: Services) -> App:
         base_url=settings.slack_api_url or WebClient.BASE_URL,
         retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3)],
     )
-    app = App(client=client, signing_secret=settings.slack_signing_secret.get_secret_value(), logger=logging.getLogger("learnloop.slack"))
+    app = App(
+        client=client, signing_secret=settings.slack_signing_secret.get_secret_value(), logger=logging.getLogger("learnloop.slack"),
+        listener_executor=ContextThreadPool(max_workers=5),  # Bolt's default pool size; listeners log with the request's ids
+    )
+    app.middleware(observe(services.metrics))
     ledger = EventLedger(services.catalog.engine)
 
     @app.middleware
@@ -40,6 +46,7 @@ def create_slack_app(settings: Settings, services: Services) -> App:
     def on_error(error: Exception, body: dict) -> None:
         """Failures outside a listener's own reply (listeners answer the user themselves): logged."""
         log.error("Slack request failed: %s (%s)", error, body.get("type"), exc_info=error)
+        services.metrics.slack_failed.inc()
 
     responder = Responder(services, ThreadMemory(services.catalog.engine))
     for surface in (assistant, events, commands, shortcuts, views, actions, home):

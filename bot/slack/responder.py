@@ -55,14 +55,18 @@ class Responder:
 
     @contextmanager
     def replying(self, tell: Tell, doing: str) -> Iterator[None]:
-        """Run a listener's work so the user always hears back when it fails."""
+        """Run a listener's work so the user always hears back when it fails (counted as handled, or
+        as failed when it ends in an apology)."""
         try:
             yield
         except InputRejected as error:
             self._tell(tell, safe_text(str(error)), doing)
         except Exception:  # a listener's last line: anything unexpected becomes an apology, not silence
+            self.services.metrics.slack_failed.inc()
             log.exception("Slack: %s failed", doing)
             self._tell(tell, self.prompts.text("slack", "error"), doing)
+            return
+        self.services.metrics.slack_handled.inc()
 
     @staticmethod
     def _tell(tell: Tell, text: str, doing: str) -> None:

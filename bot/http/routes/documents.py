@@ -1,8 +1,9 @@
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from bot.http.deps import ReadAccess, ServicesDep
+from bot.http.paging import PAGED, Offset, page_headers
 from bot.http.responses import errors
 from bot.http.schemas import MAX_ID, DocumentPublic, SourceType
 from index import Hit
@@ -10,14 +11,17 @@ from index import Hit
 router = APIRouter(tags=["catalog"], dependencies=[ReadAccess], responses=errors(401, 422))
 
 
-@router.get("/documents", response_model=list[DocumentPublic])
+@router.get("/documents", response_model=list[DocumentPublic], responses=PAGED)
 def list_documents(
+    request: Request,
+    response: Response,
     services: ServicesDep,
     source_type: SourceType | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    offset: Offset = 0,
 ) -> list[DocumentPublic]:
-    """The catalog: every document with its metadata."""
+    """The catalog: every document with its metadata, in pages (X-Total-Count and Link headers)."""
+    page_headers(request, response, services.catalog.count_documents(source_type), limit, offset)
     return [DocumentPublic.model_validate(d, from_attributes=True) for d in services.catalog.list_documents(source_type, limit, offset)]
 
 

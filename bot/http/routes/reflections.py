@@ -1,10 +1,11 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from bot.http.deps import AdminAccess, ReadAccess, ScopeDep, ServicesDep, WriteAccess
+from bot.http.paging import PAGED, Offset, page_headers
 from bot.http.responses import errors
 from bot.nul import NoNulStr
 from bot.records import Reflection
@@ -38,8 +39,10 @@ async def create_reflection(body: ReflectionCreate, services: ServicesDep) -> Re
     return public(services, reflection)
 
 
-@router.get("", response_model=list[ReflectionPublic], dependencies=[ReadAccess], responses=errors(403))
+@router.get("", response_model=list[ReflectionPublic], dependencies=[ReadAccess], responses={**PAGED, **errors(403)})
 def list_reflections(
+    request: Request,
+    response: Response,
     services: ServicesDep,
     scope: ScopeDep,
     tag: Annotated[NoNulStr | None, Query(max_length=64)] = None,
@@ -48,13 +51,16 @@ def list_reflections(
     since: datetime | None = None,
     status_: Annotated[str | None, Query(alias="status", pattern="^(published|pending|rejected)$", description="Any but published needs an admin key")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
 ) -> list[ReflectionPublic]:
-    """Reflections, newest first, filtered by tag, team, place, date or review status (published only, unless admin)."""
+    """Reflections, newest first, filtered by tag, team, place, date or review status (published only,
+    unless admin), in pages (X-Total-Count and Link headers)."""
     if scope != "admin":
         if status_ not in (None, "published"):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"Listing {status_} reflections needs a key with admin scope.")
         status_ = "published"
-    return [public(services, r) for r in services.reflections.list(tag, team, place, since, status_, limit)]
+    page_headers(request, response, services.reflections.count(tag, team, place, since, status_), limit, offset)
+    return [public(services, r) for r in services.reflections.list(tag, team, place, since, status_, limit, offset)]
 
 
 @router.get("/{reflection_id}", response_model=ReflectionPublic, dependencies=[ReadAccess], responses=errors(404))
