@@ -58,6 +58,7 @@ class Reflection(SQLModel, table=True):
     origin: str = Field(default="api", max_length=16)
     channel: str = Field(default="", max_length=64)
     permalink: str = Field(default="", max_length=1000)
+    author_slack_id: str = Field(default="", max_length=32)  # who to tell when it is reviewed (Slack reflections only)
     visibility: str = Field(default="public", max_length=16)
     status: str = Field(default="published", max_length=16, index=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -70,8 +70,11 @@ class ReflectionService:
         review: bool,
         export_dir: Path,
         on_published: Callable[[], None] | None = None,
+        on_pending: Callable[[Reflection], None] | None = None,
         metrics: Metrics | None = None,
     ) -> None:
+        """`on_pending` hears of each reflection stored as pending (the Slack review channel's poster);
+        it must return quickly and never raise, since the reflection is already stored."""
         self.engine = engine
         self.catalog = catalog
         self.searcher = searcher
@@ -79,6 +82,7 @@ class ReflectionService:
         self.review = review
         self.export_dir = export_dir
         self.on_published = on_published
+        self.on_pending = on_pending
         self.metrics = metrics or Metrics()
 
     def validate(self, data: ReflectionCreate) -> None:
@@ -93,10 +97,11 @@ class ReflectionService:
                     "Please remove e-mail addresses and phone numbers before sharing; reflections are read by others.", field=field
                 )
 
-    def create(self, data: ReflectionCreate, origin: str = "api", channel: str = "", permalink: str = "") -> Reflection:
+    def create(self, data: ReflectionCreate, origin: str = "api", channel: str = "", permalink: str = "", author_slack_id: str = "") -> Reflection:
         self.validate(data)
         reflection = Reflection(
-            **data.model_dump(), origin=origin, channel=channel, permalink=permalink, status="pending" if self.review else "published"
+            **data.model_dump(), origin=origin, channel=channel, permalink=permalink, author_slack_id=author_slack_id,
+            status="pending" if self.review else "published",
         )
         with Session(self.engine) as session:
             session.add(reflection)
@@ -108,6 +113,8 @@ class ReflectionService:
             except Exception:
                 self._delete_row(reflection.id)  # nothing half-stored: no row without its index entry
                 raise
+        elif self.on_pending:
+            self.on_pending(reflection)
         self.metrics.reflections.labels("created").inc()
         return reflection
 

@@ -13,6 +13,8 @@ from bot.metrics import MeteredPipeline, Metrics
 from bot.prompts import Prompts
 from bot.reflections import ReflectionService
 from bot.settings import Settings
+from bot.slack.client import web_client
+from bot.slack.review import ReviewPoster
 from index import Catalog, Searcher, make_engine
 from index.background import Coalescing
 from ingest import Embedder, IngestPipeline, load_embedder
@@ -56,8 +58,18 @@ class Services:
             review=self.settings.review,
             export_dir=self.settings.corpus / LEARNING_LOG_DIR,
             on_published=self.gap_rechecks.request,
+            on_pending=self.review_poster,
             metrics=self.metrics,
         )
+
+    @cached_property
+    def review_poster(self) -> ReviewPoster | None:
+        """Pending reflections are posted to the Slack review channel when review is on and there is a
+        channel and a bot token to post with (in every process: API, Slack app and CLI alike)."""
+        settings = self.settings
+        if not (settings.review and settings.review_channel and settings.slack_bot_token.get_secret_value()):
+            return None
+        return ReviewPoster(web_client(settings), settings.review_channel, self.prompts)
 
     @cached_property
     def metrics(self) -> Metrics:

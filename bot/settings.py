@@ -32,6 +32,11 @@ def parse_api_keys(text: str) -> dict[str, ApiScope]:
     return scopes
 
 
+def is_channel_id(text: str) -> bool:
+    """Slack's shape for a public or private channel id: C or G, then 8 to 20 capitals and digits."""
+    return text[:1] in ("C", "G") and 9 <= len(text) <= 21 and text.isascii() and text.isalnum() and text.isupper()
+
+
 class Settings(BaseSettings):
     """Every setting Learnloop has, each with its environment variable and default."""
 
@@ -51,6 +56,7 @@ class Settings(BaseSettings):
 
     api_keys: SecretStr = Field(SecretStr(""), description="Comma-separated API keys, each key (write), key:read, key:write or key:admin; empty means open.")
     review: bool = Field(False, description="When true, new reflections wait as pending until approved.")
+    review_channel: str = Field("", description="Slack channel id (C… or G…) where pending reflections are posted for review; empty means none.")
     retention_days: int = Field(90, ge=1, le=36_500, description="Days questions, answers, feedback and Slack thread memory are kept.")
 
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted, in characters.")
@@ -69,6 +75,17 @@ class Settings(BaseSettings):
             parse_api_keys(value.get_secret_value())
         except ValueError as error:
             raise PydanticCustomError("api_key_scope", str(error)) from error
+        return value
+
+    @field_validator("review_channel")
+    @classmethod
+    def _channel_id(cls, value: str) -> str:
+        """A channel id, not a name: Slack's API takes ids, and a name would fail only at the first post."""
+        value = value.strip()
+        if value and not is_channel_id(value):
+            raise PydanticCustomError(
+                "channel_id", "LEARNLOOP_REVIEW_CHANNEL must be a Slack channel id such as C0123456789 (shown at the bottom of the channel's details), not a name."
+            )
         return value
 
     @field_validator("slack_api_url")

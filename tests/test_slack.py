@@ -188,9 +188,9 @@ def test_slash_ask_answers_ephemerally_and_can_be_shared(slack, standin) -> None
     action["actions"][0] |= {"action_id": "share_answer", "value": share["value"], "block_id": "feedback"}
     action["response_url"] = f"{standin.url}/response/actions/share"
     assert send_interaction(client, action).status_code == 200
-    (posted,) = standin.wait_for("chat.postMessage")
-    assert posted["channel"] == "C111" and "Shared by <@W111>" in json.dumps(posted["blocks"])
-    assert standin.wait_for("response:actions/share")[0].get("delete_original") is True
+    posted, removed = standin.wait_for("response:actions/share", 2)  # through the response_url: see tests/test_slack_share.py
+    assert posted["response_type"] == "in_channel" and "Shared by <@W111>" in json.dumps(posted["blocks"])
+    assert removed.get("delete_original") is True
 
 
 def test_slash_learned_and_shortcuts_open_the_reflection_modal(slack, standin) -> None:

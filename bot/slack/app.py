@@ -7,14 +7,13 @@ import re
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.logs import ContextThreadPool
 from bot.services import Services
 from bot.settings import Settings
+from bot.slack.client import web_client
 from bot.slack.conversation import EventLedger, ThreadMemory
-from bot.slack.listeners import actions, assistant, commands, events, home, shortcuts, views
+from bot.slack.listeners import actions, assistant, commands, events, home, review, shortcuts, views
 from bot.slack.observe import observe
 from bot.slack.responder import Responder
 
@@ -22,13 +21,8 @@ log = logging.getLogger(__name__)
 
 
 def create_slack_app(settings: Settings, services: Services) -> App:
-    client = WebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_url or WebClient.BASE_URL,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3)],
-    )
     app = App(
-        client=client, signing_secret=settings.slack_signing_secret.get_secret_value(), logger=logging.getLogger("learnloop.slack"),
+        client=web_client(settings), signing_secret=settings.slack_signing_secret.get_secret_value(), logger=logging.getLogger("learnloop.slack"),
         listener_executor=ContextThreadPool(max_workers=5),  # Bolt's default pool size; listeners log with the request's ids
     )
     app.middleware(observe(services.metrics))
@@ -49,7 +43,7 @@ def create_slack_app(settings: Settings, services: Services) -> App:
         services.metrics.slack_failed.inc()
 
     responder = Responder(services, ThreadMemory(services.catalog.engine))
-    for surface in (assistant, events, commands, shortcuts, views, actions, home):
+    for surface in (assistant, events, commands, shortcuts, views, actions, home, review):
         surface.register(app, responder)
 
     @app.event(re.compile(".*"))

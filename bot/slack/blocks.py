@@ -154,3 +154,38 @@ def home_view(prompts: Prompts, reflections: list[Reflection], gaps: list[tuple[
 def notice_home(text: str) -> dict:
     """App Home when it cannot be built: the notice alone, so the user is not left looking at a stale page."""
     return {"type": "home", "blocks": [section(text)]}
+
+
+def mention(user: str) -> str:
+    """A user mention from a Slack user id; anything not shaped like one is shown as escaped text."""
+    return f"<@{user}>" if user.isascii() and user.isalnum() else escape(user)
+
+
+def _reflection_sections(reflection: Reflection) -> list[dict]:
+    """A reflection's words and provenance, every stored string escaped."""
+    parts = [("What happened", reflection.what_happened), ("What we learned", reflection.what_we_learned), ("What next", reflection.what_next)]
+    blocks = [section(f"*{heading}*\n{escape(text)}") for heading, text in parts if text]
+    about = [escape(value) for value in (reflection.author, reflection.team, reflection.place) if value]
+    about += [f"tags: {escape(', '.join(reflection.tags))}"] if reflection.tags else []
+    about += [f"from {escape(reflection.origin)}"] + ([escape(reflection.permalink)] if reflection.permalink else [])
+    return [*blocks, {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(" · ".join(about))}]}]
+
+
+def review_message(prompts: Prompts, reflection: Reflection) -> dict:
+    """A pending reflection for the review channel, with Approve and Reject (value: the reflection id)."""
+    button = lambda action, label, style: {  # noqa: E731 - a local shorthand
+        "type": "button", "action_id": action, "style": style, "value": reflection.id, "text": {"type": "plain_text", "text": prompts.text("slack", label)},
+    }
+    actions = {"type": "actions", "block_id": "review", "elements": [button("review_approve", "review_approve", "primary"), button("review_reject", "review_reject", "danger")]}
+    intro = prompts.text("slack", "review_intro")
+    return {"text": safe_text(f"{intro} {reflection.what_we_learned}"), "blocks": [section(intro), *_reflection_sections(reflection), actions]}
+
+
+def review_decided_message(prompts: Prompts, reflection: Reflection, user: str) -> dict:
+    """The review message once decided: who decided, no buttons. A rejected reflection's words leave
+    the channel too, as they leave every index."""
+    if reflection.status == "published":
+        verdict = prompts.text("slack", "review_approved", user=mention(user))
+        return {"text": verdict, "blocks": [*_reflection_sections(reflection), section(verdict)]}
+    verdict = prompts.text("slack", "review_rejected", user=mention(user))
+    return {"text": verdict, "blocks": [section(verdict)]}

@@ -28,6 +28,8 @@ from index import InputRejected
 
 log = logging.getLogger(__name__)
 
+SLACK_ID_MAX = 32  # Reflection.author_slack_id's column width
+
 Tell = Callable[[str], object]
 """Sends one line of mrkdwn to the user a listener is serving."""
 
@@ -93,8 +95,10 @@ class Responder:
         share_label = self.prompts.text("slack", "share_button") if share else None
         return answer_message(answer, share_label, question, self.prompts.text("slack", "share_what_you_know"))
 
-    def save_reflection(self, data: ReflectionCreate, channel: str, permalink: str) -> Reflection:
-        return self.services.reflections.create(data, origin="slack", channel=channel, permalink=permalink)
+    def save_reflection(self, data: ReflectionCreate, channel: str, permalink: str, author: str) -> Reflection:
+        """Stored with the author's Slack user id, so they can be told when a reviewer decides."""
+        author = author if len(author) <= SLACK_ID_MAX else ""  # no Slack id is this long; a cut one could name someone else
+        return self.services.reflections.create(data, origin="slack", channel=channel, permalink=permalink, author_slack_id=author)
 
     def permalink(self, client: WebClient, channel: str, message_ts: str) -> str:
         try:

@@ -1,12 +1,20 @@
-"""Buttons on answers: feedback (helpful / not helpful) and sharing an ephemeral answer in the channel."""
+"""Buttons on answers: feedback (helpful / not helpful) and sharing an ephemeral answer in the channel.
+
+Sharing goes through the button's response_url, not chat.postMessage: a response_url may post in
+the conversation it came from whether or not the bot was invited there, so /ask can be shared in
+any channel (chat.postMessage would fail there with not_in_channel)."""
 
 from __future__ import annotations
+
+import logging
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.slack.blocks import answer_message, missing_modal, reflection_modal
 from bot.slack.responder import Responder, Tell, to_user
+
+log = logging.getLogger(__name__)
 
 
 def _channel(body: dict) -> str:
@@ -50,5 +58,9 @@ def register(app: App, responder: Responder) -> None:
                 return
             shared = {"type": "context", "elements": [{"type": "mrkdwn", "text": responder.prompts.text("slack", "shared_by", user=body["user"]["id"])}]}
             message = answer_message(answer)
-            client.chat_postMessage(channel=_channel(body), text=message["text"], blocks=[*message["blocks"], shared])
+            posted = respond(response_type="in_channel", replace_original=False, text=message["text"], blocks=[*message["blocks"], shared])
+            if posted.status_code != 200:  # Slack refused it there (an expired button, a channel closed to apps)
+                log.warning("an answer was not shared in %s: %s %s", _channel(body), posted.status_code, posted.body)
+                respond(response_type="ephemeral", replace_original=False, text=responder.prompts.text("slack", "share_failed"))
+                return
             respond(delete_original=True)

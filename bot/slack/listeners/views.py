@@ -61,7 +61,7 @@ def register(app: App, responder: Responder) -> None:
                 return
             ack()
             metadata = json.loads(view.get("private_metadata") or "{}")
-            reflection = responder.save_reflection(data, metadata.get("channel", ""), metadata.get("permalink", ""))
+            reflection = responder.save_reflection(data, metadata.get("channel", ""), metadata.get("permalink", ""), user.get("id", ""))
             template = "reflection_saved" if reflection.status == "published" else "reflection_pending"
             title = escape(reflection.what_we_learned[:60])
             client.chat_postMessage(channel=user.get("id", ""), text=responder.prompts.text("slack", template, title=title))
