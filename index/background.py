@@ -10,9 +10,11 @@ from collections.abc import Callable
 from index.outage import is_database_unavailable
 
 log = logging.getLogger(__name__)
-# A run that failed because the database is down is tried again after 0.5 s, then 1, 2 ... 30 s.
+# A run that failed because the database is down is tried again after 0.5 s, then 1, 2 ... 30 s,
+# for up to five minutes of outage.
 OUTAGE_BACKOFF_FIRST_S = 0.5
 OUTAGE_BACKOFF_MAX_S = 30.0
+OUTAGE_GIVE_UP_S = 300.0
 
 
 class Coalescing:
@@ -26,7 +28,8 @@ class Coalescing:
     t * (1/duty - 1), so at most `duty` of the time goes to the work.
 
     A run that fails because the database is not answering is not dropped: it is tried again with
-    a growing back-off until the database is back. Any other failure is logged and the run dropped.
+    a growing back-off until the database is back (for up to OUTAGE_GIVE_UP_S). Any other failure
+    is logged and the run dropped.
     """
 
     def __init__(self, work: Callable[[], object], name: str, settle: float = 0.0, duty: float = 1.0) -> None:
@@ -39,6 +42,7 @@ class Coalescing:
         self._running = False
         self._thread: threading.Thread | None = None
         self._backoff = OUTAGE_BACKOFF_FIRST_S
+        self._outage_since: float | None = None
 
     def request(self) -> None:
         with self._lock:
@@ -59,28 +63,40 @@ class Coalescing:
                     return
                 self._pending = False
             started = time.perf_counter()
-            if not self._run_once():
-                with self._lock:
-                    self._pending = True  # the database is down: this run is owed once it is back
-                time.sleep(self._backoff)
-                self._backoff = min(self._backoff * 2, OUTAGE_BACKOFF_MAX_S)
+            outage = self._run_once()
+            if outage is not None:
+                self._wait_out(outage)
                 continue
-            self._backoff = OUTAGE_BACKOFF_FIRST_S
+            self._backoff, self._outage_since = OUTAGE_BACKOFF_FIRST_S, None
             with self._lock:
                 more = self._pending
             if more and self._rest_factor:
                 time.sleep((time.perf_counter() - started) * self._rest_factor)
 
-    def _run_once(self) -> bool:
-        """Run the work; False only when it failed because the database is not answering."""
+    def _run_once(self) -> Exception | None:
+        """Run the work; the error when it failed because the database is not answering, else None."""
         try:
             self._work()
         except Exception as error:  # a background worker must survive a failed run; the cause is logged
             if is_database_unavailable(error):
-                log.warning("background %s: the database is not answering (%s); retrying in %.1f s", self._name, error, self._backoff)
-                return False
+                return error
             log.exception("background %s failed", self._name)
-        return True
+        return None
+
+    def _wait_out(self, outage: Exception) -> None:
+        """Owe the failed run again after a growing back-off; once the database has been away for
+        OUTAGE_GIVE_UP_S, drop it instead (the next request starts afresh), so no thread retries for ever."""
+        now = time.monotonic()
+        self._outage_since = self._outage_since or now
+        if now - self._outage_since > OUTAGE_GIVE_UP_S:
+            log.error("background %s: the database has not answered for %.0f s; this run is dropped", self._name, now - self._outage_since)
+            self._backoff, self._outage_since = OUTAGE_BACKOFF_FIRST_S, None
+            return
+        log.warning("background %s: the database is not answering (%s); retrying in %.1f s", self._name, outage, self._backoff)
+        with self._lock:
+            self._pending = True
+        time.sleep(self._backoff)
+        self._backoff = min(self._backoff * 2, OUTAGE_BACKOFF_MAX_S)
 
     def wait(self, timeout: float = 30.0) -> None:
         """Block until no run is pending or running (tests and benchmarks)."""

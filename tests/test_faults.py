@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import logging
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -109,6 +110,23 @@ def test_background_work_retries_a_database_outage_and_drops_other_failures(monk
     worker.request()
     worker.wait(10)
     assert calls == [1]
+
+
+def test_background_work_gives_up_on_an_outage_that_lasts(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(index.background, "OUTAGE_BACKOFF_FIRST_S", 0.01)
+    monkeypatch.setattr(index.background, "OUTAGE_GIVE_UP_S", 0.2)
+    tries: list[float] = []
+
+    def database_gone() -> None:
+        tries.append(time.monotonic())
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    worker = Coalescing(database_gone, "gone")
+    with caplog.at_level(logging.WARNING, logger="index.background"):
+        worker.request()
+        worker.wait(10)
+    assert "gone" not in {t.name for t in threading.enumerate()}  # the thread ended: no retrying for ever
+    assert len(tries) >= 3 and tries[-1] - tries[0] > 0.2 and "this run is dropped" in caplog.text
 
 
 def _add_document(services: Services, name: str) -> None:
