@@ -14,7 +14,7 @@ Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="How many items to sk
 PAGED: dict[int | str, dict[str, Any]] = {
     200: {
         "headers": {
-            "X-Total-Count": {"description": "How many items match, across all pages", "schema": {"type": "integer"}},
+            "X-Total-Count": {"description": "How many items match, across all pages", "required": True, "schema": {"type": "integer"}},
             "Link": {"description": 'RFC 8288 links to the next and previous pages, e.g. </documents?limit=100&offset=100>; rel="next"', "schema": {"type": "string"}},
         }
     }
