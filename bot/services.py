@@ -73,7 +73,7 @@ class Services:
 
     @cached_property
     def metrics(self) -> Metrics:
-        return Metrics()
+        return Metrics(self.catalog.engine)
 
     @cached_property
     def index_catch_up(self) -> Coalescing:

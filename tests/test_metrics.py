@@ -17,7 +17,8 @@ from pydantic import SecretStr
 from bot.http.app import create_app
 from bot.metrics import Metrics
 from bot.services import Services
-from tests.conftest import LiveServer, small_services
+from ingest.queue import enqueue, prepare_queue, queue_app, queue_conninfo
+from tests.conftest import LiveServer, small_services, throwaway_database
 from tests.slack_standin import SlackStandIn
 from tests.test_slack import SECRET, fixture, send_event, unique
 
@@ -156,3 +157,23 @@ def test_label_values_never_come_from_callers() -> None:
     assert value(samples, "learnloop_slack_events_received_total", kind="command") == 1
     assert value(samples, "learnloop_answers_total", outcome="abstain", surface="other") == 1
     assert not any("x" * 20 in str(labels) or "telegram" in str(labels) for _, labels in samples)
+
+
+@pytest.mark.postgres
+def test_the_ingest_queue_is_read_at_each_scrape(tmp_path: Path) -> None:
+    """Workers are other processes: the queue is shown as it stands in the shared database."""
+    with throwaway_database("postgresql", tmp_path) as url:
+        services = small_services(tmp_path, url)
+        assert "learnloop_queue_jobs" not in {f.name for f in services.metrics.registry.collect()}, "no queue set up yet"
+        prepare_queue(services.catalog.engine)
+        assert enqueue(queue_app(queue_conninfo(url)), ["reports/a.md", "reports/b.md"]).queued == 2
+        samples = {(s.name, frozenset(s.labels.items())): s.value for f in services.metrics.registry.collect() for s in f.samples}
+        assert value(samples, "learnloop_queue_jobs", status="todo") == 2
+        assert value(samples, "learnloop_queue_jobs", status="doing") == value(samples, "learnloop_queue_jobs", status="failed") == 0
+        services.catalog.engine.dispose()
+
+
+def test_no_queue_gauge_on_sqlite(tmp_path: Path) -> None:
+    services = small_services(tmp_path, f"sqlite:///{tmp_path / 'q.db'}")
+    assert "learnloop_queue_jobs" not in {f.name for f in services.metrics.registry.collect()}
+    services.catalog.engine.dispose()
