@@ -7,10 +7,10 @@ import argparse
 import json
 import sys
 
-from bench import ingest, quality, query, reflections, slack
+from bench import ingest, quality, query, reflections, slack, web
 from bench.common import save
 
-BENCHES = {"ingest": ingest.run, "query": query.run, "reflections": reflections.run, "slack": slack.run, "quality": quality.run}
+BENCHES = {"ingest": ingest.run, "query": query.run, "reflections": reflections.run, "slack": slack.run, "quality": quality.run, "web": web.run}
 
 
 def main(argv: list[str]) -> None:

@@ -328,3 +328,17 @@ def test_a_session_ends_when_its_key_is_revoked_or_forged() -> None:
     assert before.csrf_valid(csrf, before.csrf_token(csrf))
     assert not before.csrf_valid(before.new_csrf_cookie(), before.csrf_token(csrf))
     assert not before.csrf_valid(csrf, None) and not before.csrf_valid(None, before.csrf_token(csrf))
+
+
+def test_passage_pages_follow_the_catalog_as_it_changes(client: TestClient, services: Services) -> None:
+    """Documents kept in reading order are read again after any write: a new reflection opens, an erased one is gone."""
+    first = sorted(services.catalog.chunk_ids())[0]
+    assert client.get(f"/passages/{first}").status_code == 200  # one document now kept
+    created = services.reflections.create(ReflectionCreate(what_happened="Kestrel pilot in Torbay happened this spring.", what_we_learned="Kestrel worked."))
+    services.reflections.set_status(created.id, "published")
+    chunk = next(h.chunk_id for h in services.searcher.search("Kestrel pilot Torbay", 5) if h.source_type == "reflection")
+    page = client.get(f"/passages/{chunk}")
+    assert page.status_code == 200 and "Kestrel" in page.text and "Passage 1 of 1" in page.text
+    assert services.reflections.delete(created.id)
+    assert client.get(f"/passages/{chunk}").status_code == 404
+    assert client.get(f"/passages/{first}").status_code == 200

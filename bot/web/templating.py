@@ -25,7 +25,9 @@ def make_environment() -> Environment:
         PackageLoader("bot.web", "templates"),
         PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja", "templates")}),
     ])
-    env = Environment(loader=loader, autoescape=select_autoescape(default=True, default_for_string=True), trim_blocks=True, lstrip_blocks=True)
+    env = Environment(  # auto_reload off: templates ship in the package, and checking them cost 32 stat calls a page
+        loader=loader, autoescape=select_autoescape(default=True, default_for_string=True), trim_blocks=True, lstrip_blocks=True, auto_reload=False
+    )
     env.globals.update(highlight=highlight, linked=linked_markers, pages=pages)
     return env
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
-from bot.http.deps import ServicesDep
 from bot.reflection_models import ReflectionUpdate
-from bot.web.access import AdminPage, CheckedForm, RendererDep
+from bot.web.access import AdminPage, CheckedForm, PageServices, RendererDep
 from bot.web.chart import COLOURS, LABELS, OUTCOMES, weekly_outcomes, weekly_svg
 from bot.web.errors import PageError
 
@@ -18,9 +16,9 @@ QUEUE = 100
 
 
 @router.get("/knowledge-gaps", response_class=HTMLResponse)
-async def knowledge_gaps(request: Request, services: ServicesDep, scope: AdminPage, renderer: RendererDep) -> HTMLResponse:
+def knowledge_gaps(request: Request, services: PageServices, scope: AdminPage, renderer: RendererDep) -> HTMLResponse:
     """What GET /gaps returns, as a table, above the chart of every question's outcome by week."""
-    groups = await run_in_threadpool(services.gaps.gaps)
+    groups = services.gaps.gaps()
     weeks = weekly_outcomes(services.catalog.engine)
     gap_rows = [
         [{"text": g.question}, {"text": g.count, "format": "numeric"}, {"text": g.last_asked.strftime("%-d %B %Y")}, {"text": ", ".join(sorted(g.reasons))}]
@@ -35,7 +33,7 @@ async def knowledge_gaps(request: Request, services: ServicesDep, scope: AdminPa
 
 
 @router.get("/review", response_class=HTMLResponse)
-def review(request: Request, services: ServicesDep, scope: AdminPage, renderer: RendererDep) -> HTMLResponse:
+def review(request: Request, services: PageServices, scope: AdminPage, renderer: RendererDep) -> HTMLResponse:
     pending = services.reflections.list(status="pending", limit=QUEUE)
     done = request.query_params.get("done", "")
     context = {"pending": pending, "review": services.settings.review, "done": done if done in ("published", "rejected") else ""}
@@ -43,12 +41,12 @@ def review(request: Request, services: ServicesDep, scope: AdminPage, renderer: 
 
 
 @router.post("/review/{reflection_id}", response_class=HTMLResponse)
-async def decide(reflection_id: str, form: CheckedForm, services: ServicesDep, scope: AdminPage) -> RedirectResponse:
+def decide(reflection_id: str, form: CheckedForm, services: PageServices, scope: AdminPage) -> RedirectResponse:
     """Approve or reject one pending reflection, as PATCH /reflections/{id} does."""
     try:
         update = ReflectionUpdate.model_validate({"status": form.get("decision")})
     except ValidationError as error:
         raise PageError(400, "Choose approve or reject", "The form did not say whether to approve or reject. Go back and choose one.") from error
-    if len(reflection_id) > 64 or await run_in_threadpool(services.reflections.set_status, reflection_id, update.status) is None:
+    if len(reflection_id) > 64 or services.reflections.set_status(reflection_id, update.status) is None:
         raise PageError(404, "Reflection not found", "There is no reflection with that id: someone may have deleted it.")
     return RedirectResponse(f"/review?done={update.status}", status_code=303)

@@ -9,14 +9,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
-from bot.http.deps import ServicesDep
 from bot.http.schemas import AskRequest, Filters, SourceType
-from bot.web.access import ReadPage, RendererDep
+from bot.services import Services
+from bot.settings import ApiScope
+from bot.web.access import PageServices, PassagesDep, ReadPage, RendererDep
 from bot.web.errors import PageError
 from bot.web.forms import SearchText, field_errors, summary
-from bot.web.passages import place_of
+from bot.web.templating import Renderer
 from bot.web.text import reference
 from index import Hit, InputRejected
 
@@ -29,29 +29,29 @@ RECENT = 5
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, services: ServicesDep, scope: ReadPage, renderer: RendererDep) -> HTMLResponse:
+def home(request: Request, services: PageServices, scope: ReadPage, renderer: RendererDep) -> HTMLResponse:
     recent = services.reflections.list(status="published", limit=RECENT)
     return renderer.render(request, "home.html", {"recent": recent}, scope)
 
 
 @router.get("/answer", response_class=HTMLResponse)
-async def answer(request: Request, services: ServicesDep, scope: ReadPage, renderer: RendererDep) -> HTMLResponse:
+def answer(request: Request, services: PageServices, scope: ReadPage, renderer: RendererDep) -> HTMLResponse:
     """The answer with its citations; an empty or invalid question goes back to the ask box with the error."""
     question = request.query_params.get("q", "").strip()
     try:
         asked = AskRequest.model_validate({"question": question})
-        result = await run_in_threadpool(services.answers.answer, asked.question, None, None, None, "web")
+        result = services.answers.answer(asked.question, None, None, None, "web")
     except ValidationError as error:
         return _home_with_error(request, services, scope, renderer, field_errors(error, {"question": "Your question"}))
     except InputRejected as error:
         return _home_with_error(request, services, scope, renderer, {"question": str(error)})
     closest: list[Hit] = []
     if result.outcome == "abstain":
-        closest = await run_in_threadpool(services.searcher.search, asked.question, 3)
+        closest = services.searcher.search(asked.question, 3)
     return renderer.render(request, "answer.html", {"question": asked.question, "answer": result, "closest": closest}, scope)
 
 
-def _home_with_error(request: Request, services: ServicesDep, scope: ReadPage, renderer: RendererDep, errors: dict[str, str]) -> HTMLResponse:
+def _home_with_error(request: Request, services: Services, scope: ApiScope, renderer: Renderer, errors: dict[str, str]) -> HTMLResponse:
     recent = services.reflections.list(status="published", limit=RECENT)
     context = {"recent": recent, "errors": errors, "error_list": summary(errors), "question": request.query_params.get("q", "")[:4000]}
     return renderer.render(request, "home.html", context, scope, status=422)
@@ -79,7 +79,7 @@ def _interleave(lists: list[list[Hit]]) -> list[Hit]:
 
 
 @router.get("/precedents", response_class=HTMLResponse)
-async def precedents(request: Request, services: ServicesDep, scope: ReadPage, renderer: RendererDep) -> HTMLResponse:
+def precedents(request: Request, services: PageServices, scope: ReadPage, renderer: RendererDep) -> HTMLResponse:
     params = request.query_params
     query = params.get("q", "").strip()
     filters, errors = _filters(request)
@@ -94,7 +94,7 @@ async def precedents(request: Request, services: ServicesDep, scope: ReadPage, r
     page = min(max(page, 1), MOST // PER_PAGE)
     hits: list[Hit] = []
     if query and not errors:
-        found = [await run_in_threadpool(services.searcher.search, query, MOST, f.to_search()) for f in filters]
+        found = [services.searcher.search(query, MOST, f.to_search()) for f in filters]
         hits = _interleave(found)
     pages = max((len(hits) + PER_PAGE - 1) // PER_PAGE, 1)
     page = min(page, pages)
@@ -124,19 +124,17 @@ def _pagination(request: Request, page: int, pages: int) -> dict:
 
 
 @router.get("/passages/{chunk_id}", response_class=HTMLResponse)
-def passage(chunk_id: str, request: Request, services: ServicesDep, scope: ReadPage, renderer: RendererDep) -> HTMLResponse:
+def passage(chunk_id: str, request: Request, services: PageServices, passages: PassagesDep, scope: ReadPage, renderer: RendererDep) -> HTMLResponse:
     """A passage between its neighbours, with its document, its place and a reference to paste."""
     missing = PageError(404, "Passage not found", "There is no passage with that number. It may have been deleted; search again from the precedents page.")
     if not chunk_id.isdigit() or len(chunk_id) > 10:
         raise missing
-    place = place_of(services.catalog.engine, int(chunk_id))
-    meta = services.searcher.meta(int(chunk_id)) if place else None
-    if place is None or meta is None:
+    meta = services.searcher.meta(int(chunk_id))  # in memory, once the searcher has caught up with the catalog
+    place = passages.place_of(meta.document_id, meta.chunk_id, services.searcher.revision) if meta else None
+    if meta is None or place is None:
         raise missing
-    neighbours = [services.searcher.meta(i) for i in place.around]
-    document = services.catalog.get_document(meta.document_id)
-    cite = reference(meta.authors, meta.year, meta.title, document.publisher if document else "", meta.section, meta.page_start, meta.page_end)
-    shown = [n for n in neighbours if n is not None]
+    cite = reference(meta.authors, meta.year, meta.title, place.publisher, meta.section, meta.page_start, meta.page_end)
+    shown = place.around
     at = next(i for i, n in enumerate(shown) if n.chunk_id == meta.chunk_id)
     query = request.query_params.get("q", "")[:2000]
     suffix = f"?{urlencode({'q': query})}" if query else ""
@@ -144,6 +142,6 @@ def passage(chunk_id: str, request: Request, services: ServicesDep, scope: ReadP
         "previous": {"href": f"/passages/{shown[at - 1].chunk_id}{suffix}", "labelText": "Previous passage"} if at > 0 else None,
         "next": {"href": f"/passages/{shown[at + 1].chunk_id}{suffix}", "labelText": "Next passage"} if at + 1 < len(shown) else None,
     }
-    context = {"meta": meta, "place": place, "neighbours": shown, "neighbour_index": at, "document": document, "cite": cite,
+    context = {"meta": meta, "place": place, "neighbours": shown, "neighbour_index": at, "cite": cite,
                "query": query, "passage_pages": passage_pages, "source_types": SOURCE_TYPES}
     return renderer.render(request, "passage.html", context, scope)

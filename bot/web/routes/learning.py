@@ -5,13 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
-from bot.http.deps import RANK, ServicesDep
+from bot.http.deps import RANK
 from bot.reflection_models import ReflectionCreate
 from bot.services import Services
 from bot.settings import ApiScope
-from bot.web.access import CheckedForm, ReadPage, RendererDep
+from bot.web.access import CheckedForm, PageServices, ReadPage, RendererDep
 from bot.web.forms import ShortText, field_errors, summary
 from bot.web.templating import Renderer
 from index import InputRejected
@@ -45,12 +44,12 @@ def _page(request: Request, services: Services, scope: ApiScope, renderer: Rende
 
 
 @router.get("/learning", response_class=HTMLResponse)
-def learning(request: Request, services: ServicesDep, scope: ReadPage, renderer: RendererDep) -> HTMLResponse:
+def learning(request: Request, services: PageServices, scope: ReadPage, renderer: RendererDep) -> HTMLResponse:
     return _page(request, services, scope, renderer, {}, {})
 
 
 @router.post("/learning", response_class=HTMLResponse)
-async def share(request: Request, form: CheckedForm, services: ServicesDep, scope: ReadPage, renderer: RendererDep) -> Response:
+def share(request: Request, form: CheckedForm, services: PageServices, scope: ReadPage, renderer: RendererDep) -> Response:
     """Store a reflection as POST /reflections would; on a problem the form comes back filled in,
     with an error summary linking to each field."""
     if RANK[scope] < RANK["write"]:
@@ -58,7 +57,7 @@ async def share(request: Request, form: CheckedForm, services: ServicesDep, scop
     sent = {name: str(form.get(name, "")) for name in LABELS}
     data = {**sent, "tags": [t for t in sent["tags"].split(",") if t.strip()]}
     try:
-        created = await run_in_threadpool(services.reflections.create, ReflectionCreate.model_validate(data), "web")
+        created = services.reflections.create(ReflectionCreate.model_validate(data), "web")
     except ValidationError as error:
         return _page(request, services, scope, renderer, sent, field_errors(error, LABELS), status=422)
     except InputRejected as error:
