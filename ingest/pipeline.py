@@ -211,13 +211,19 @@ class IngestPipeline:
         return len(missing)
 
     def _encode(self, texts: list[str], stage: str, progress: IngestProgress) -> list[ChunkEncoding]:
-        """Encode in steps of `embed_step` passages, so a watching caller sees the slow part move."""
-        encodings: list[ChunkEncoding] = []
+        """Encode in steps of `embed_step` passages, so a watching caller sees the slow part move.
+
+        Longest first across all steps, as sentence-transformers orders one call, so each model
+        batch holds passages of like length and stepping adds no padding.
+        """
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        encodings: dict[int, ChunkEncoding] = {}
         progress(stage, 0, len(texts))
         for start in range(0, len(texts), self.embed_step):
-            encodings += encodings_of(self.embedder.encode(texts[start : start + self.embed_step]))
+            step = order[start : start + self.embed_step]
+            encodings.update(zip(step, encodings_of(self.embedder.encode([texts[i] for i in step])), strict=True))
             progress(stage, len(encodings), len(texts))
-        return encodings
+        return [encodings[i] for i in range(len(texts))]
 
     def _remove_missing(self, targets: list[Path], seen: set[str], stored: dict[str, str]) -> int:
         """Drop documents whose file vanished from a scanned folder (reflections are never touched)."""

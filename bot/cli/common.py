@@ -23,7 +23,7 @@ from bot.settings import Settings
 from index import Catalog, LearnloopError
 
 console = Console(stderr=True)
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)  # a result line stays one line when piped
 
 
 def services_from(ctx: typer.Context, progress: TerminalProgress | None = None) -> Services:
