@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
 
 # The web pages' browser tests: axe-core (npm) and Debian's chromium, which Playwright drives by path
@@ -43,7 +43,9 @@ run: install
 	$(BIN)/learnloop ingest
 	$(BIN)/learnloop serve --host $(HOST) --port $(PORT)
 
+# Lint first: ruff (the dev extra) is quick, and a finding stops the run before the slow tests.
 test: install
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 test-fast: install
