@@ -148,7 +148,8 @@ def test_precedents_filters_counts_highlight_and_pages(client: TestClient, servi
     assert "Showing 11 to 20" in second.text
     reflections_only = client.get("/precedents", params={"q": "collaboration", "source_type": "reflection"})
     assert "No passages found" in reflections_only.text or "Reflections" in reflections_only.text
-    assert "report" not in re.findall(r'govuk-tag--grey">\s*(\w+)', reflections_only.text)
+    assert "Report" not in re.findall(r'govuk-tag--grey">\s*(\w+)', reflections_only.text)
+    assert set(re.findall(r'govuk-tag--grey">\s*(\w+)', page.text)) == {"Report"}
 
 
 @pytest.mark.parametrize(

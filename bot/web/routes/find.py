@@ -24,6 +24,7 @@ router = APIRouter(include_in_schema=False)
 PER_PAGE = 10
 MOST = 50  # GET /search's own ceiling: five pages
 SOURCE_TYPES = {"report": "Reports", "learning_log": "Learning logs", "reflection": "Reflections"}
+TYPE_NAMES = {"report": "Report", "learning_log": "Learning log", "reflection": "Reflection"}
 FILTER_LABELS = {"q": "Search words", "source_type": "Source type", "tag": "Tag", "year_from": "Year from", "year_to": "Year to"}
 RECENT = 5
 
@@ -101,7 +102,7 @@ def precedents(request: Request, services: PageServices, scope: ReadPage, render
     ticked = set(params.getlist("source_type"))
     context = {
         "query": query[:2000], "hits": hits[(page - 1) * PER_PAGE : page * PER_PAGE], "total": len(hits), "most": MOST,
-        "first": (page - 1) * PER_PAGE + 1, "pages_count": pages, "pagination": _pagination(request, page, pages), "source_types": SOURCE_TYPES,
+        "first": (page - 1) * PER_PAGE + 1, "pages_count": pages, "pagination": _pagination(request, page, pages), "type_names": TYPE_NAMES,
         "source_type_items": [{"value": value, "text": text, "checked": value in ticked} for value, text in SOURCE_TYPES.items()],
         "tag": params.get("tag", "")[:200], "year_from": params.get("year_from", "")[:10], "year_to": params.get("year_to", "")[:10],
         "errors": errors, "error_list": summary(errors),
@@ -139,9 +140,9 @@ def passage(chunk_id: str, request: Request, services: PageServices, passages: P
     query = request.query_params.get("q", "")[:2000]
     suffix = f"?{urlencode({'q': query})}" if query else ""
     passage_pages = {
-        "previous": {"href": f"/passages/{shown[at - 1].chunk_id}{suffix}", "labelText": "Previous passage"} if at > 0 else None,
-        "next": {"href": f"/passages/{shown[at + 1].chunk_id}{suffix}", "labelText": "Next passage"} if at + 1 < len(shown) else None,
+        "previous": {"href": f"/passages/{shown[at - 1].chunk_id}{suffix}"} if at > 0 else None,
+        "next": {"href": f"/passages/{shown[at + 1].chunk_id}{suffix}"} if at + 1 < len(shown) else None,
     }
     context = {"meta": meta, "place": place, "neighbours": shown, "neighbour_index": at, "cite": cite,
-               "query": query, "passage_pages": passage_pages, "source_types": SOURCE_TYPES}
+               "query": query, "passage_pages": passage_pages, "type_names": TYPE_NAMES}
     return renderer.render(request, "passage.html", context, scope)
