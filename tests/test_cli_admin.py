@@ -11,13 +11,15 @@ from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
 from bot.cli.main import app
+from bot.http.app import create_app
 from bot.reflection_models import ReflectionCreate
 from bot.services import Services
-from tests.conftest import small_services
+from tests.conftest import LiveServer, small_services
 
 REPORT_TITLE = "Behaving like a system? The preconditions for place-based systems change"
 PENDING = [
@@ -169,3 +171,18 @@ def test_search_takes_the_api_filters(catalog) -> None:
     assert documents_found("--document", str(report_document)) == {report_document}
     assert len(as_json(env, "search", "huddles leaders system", "-k", "2")["hits"]) == 2
     assert "--type" in fails(env, "search", "huddles", "--type", "memo")
+
+
+@pytest.mark.slow
+def test_json_is_what_the_http_api_returns_for_the_same_resources(catalog) -> None:
+    """documents, reflections list and gaps print the bodies of GET /documents, /reflections and /gaps (open API: admin)."""
+    services, env = catalog
+    carers = as_json(env, "reflections", "list", "--status", "pending")[1]["id"]
+    run(env, "reflections", "approve", carers)
+    run(env, "ask", "What is the procurement threshold for wombat sanctuaries in Tasmania?")
+    with LiveServer(create_app(services.settings, services)) as server, httpx.Client(base_url=server.url, timeout=30) as api:
+        assert as_json(env, "documents") == api.get("/documents").json() and len(api.get("/documents").json()) == 2
+        assert as_json(env, "reflections", "list") == api.get("/reflections").json() and len(api.get("/reflections").json()) == 2
+        assert as_json(env, "reflections", "list", "--status", "published") == api.get("/reflections", params={"status": "published"}).json()
+        gaps = api.get("/gaps").json()["gaps"]
+        assert as_json(env, "gaps") == gaps and len(gaps) == 1
