@@ -13,10 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlmodel import Session
 from typer.testing import CliRunner, Result
 
 from bot.cli.main import app
 from bot.http.app import create_app
+from bot.records import Reflection
 from bot.reflection_models import ReflectionCreate
 from bot.services import Services
 from tests.conftest import LiveServer, small_services
@@ -130,6 +132,19 @@ def test_delete_erases_everywhere_and_prints_what_was_erased(catalog) -> None:
     assert not exported.exists() and services.reflections.get(carers) is None
     assert as_json(env, "search", "zanzibar huddles", "--type", "reflection") == {"hits": []}
     assert carers not in [r["id"] for r in as_json(env, "reflections", "list")]
+    assert f"'{carers}'" in fails(env, "reflections", "delete", carers)
+
+
+def test_delete_erases_a_catalog_entry_whose_row_an_older_version_lost(catalog) -> None:
+    services, env = catalog
+    carers = as_json(env, "reflections", "list", "--status", "pending")[1]["id"]
+    document = as_json(env, "reflections", "approve", carers)["document_id"]
+    with Session(services.catalog.engine) as session:
+        session.delete(session.get(Reflection, carers))
+        session.commit()
+    result = run(env, "reflections", "delete", carers, "--json")
+    assert result.stdout == "" and f"'{carers}'" in result.stderr
+    assert document not in [d["id"] for d in as_json(env, "documents")]
     assert f"'{carers}'" in fails(env, "reflections", "delete", carers)
 
 

@@ -96,7 +96,7 @@ def delete(ctx: typer.Context, reflection_id: ReflectionId, as_json: AsJson = Fa
         reflection = services.reflections.get(reflection_id)
         if not services.reflections.delete(reflection_id):
             raise not_found(reflection_id)
-    if reflection is None:  # only a catalog entry left by an older version was there
-        console.print(f"Erased the catalog entry of reflection {reflection_id!r}; its row was already gone.", markup=False)
+    if reflection is None:  # only a catalog entry left by an older version was there: no Reflection to print
+        (console if as_json else out).print(f"Erased the catalog entry of reflection {reflection_id!r}; its row was already gone.", markup=False)
         return
     show(public(services, reflection), as_json, "Erased")
