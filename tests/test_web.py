@@ -146,6 +146,8 @@ def test_precedents_filters_counts_highlight_and_pages(client: TestClient, servi
     assert re.search(r'href="/precedents\?q=collaboration&amp;source_type=report&amp;year_from=2000&amp;year_to=2030&amp;page=2"', page.text)
     second = client.get("/precedents", params={"q": "collaboration", "source_type": "report", "page": "2"})
     assert "Showing 11 to 20" in second.text
+    for odd in ("0", "99", "x", "9" * 5000):
+        assert client.get("/precedents", params={"q": "collaboration", "page": odd}).status_code == 200
     reflections_only = client.get("/precedents", params={"q": "collaboration", "source_type": "reflection"})
     assert "No passages found" in reflections_only.text or "Reflections" in reflections_only.text
     assert "Report" not in re.findall(r'govuk-tag--grey">\s*(\w+)', reflections_only.text)
@@ -159,6 +161,7 @@ def test_precedents_filters_counts_highlight_and_pages(client: TestClient, servi
         ({"year_to": "1700"}, "year_to", "Year to must be between 1800 and 2200"),
         ({"year_from": "2020", "year_to": "2010"}, "year_from", "Year from must be the same as or before year to"),
         ({"source_type": "memo"}, "source_type", "Choose source type from the list"),
+        ({"source_type": ["report", "learning_log", "memo"]}, "source_type", "Choose source type from the list"),
         ({"tag": "t" * 65}, "tag", "Tag must be 64 characters or fewer"),
         ({"tag": "a\x00b"}, "tag", "Tag must not contain a NUL character"),
     ],

@@ -66,9 +66,8 @@ def _filters(request: Request) -> tuple[list[Filters], dict[str, str]]:
     types = sorted(set(params.getlist("source_type")))
     try:
         base = Filters.model_validate({name: value for name, value in raw.items() if value})
-        if len(types) in (0, len(get_args(SourceType))):
-            return [base], {}
-        return [Filters.model_validate({**base.model_dump(), "source_type": t}) for t in types], {}
+        each = [Filters.model_validate({**base.model_dump(), "source_type": t}) for t in types]
+        return ([base] if len(each) in (0, len(get_args(SourceType))) else each), {}
     except ValidationError as error:
         return [], field_errors(error, {name: FILTER_LABELS[name] for name in ("source_type", "tag", "year_from", "year_to")})
 
@@ -91,7 +90,8 @@ def precedents(request: Request, services: PageServices, scope: ReadPage, render
             SearchText.validate_python(query)
         except ValidationError as error:
             errors = {**field_errors(error, {"q": FILTER_LABELS["q"]}), **errors}
-    page = int(params.get("page", "1")) if params.get("page", "1").isdigit() else 1
+    asked_page = params.get("page", "1")
+    page = int(asked_page) if asked_page.isdigit() and len(asked_page) <= 3 else 1
     page = min(max(page, 1), MOST // PER_PAGE)
     hits: list[Hit] = []
     if query and not errors:
