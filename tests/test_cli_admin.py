@@ -81,9 +81,12 @@ def test_a_bad_setting_is_one_line_naming_the_variable_not_a_traceback(tmp_path:
     assert "Traceback" not in done.stderr
 
 
-def test_a_database_url_that_is_not_one_is_one_line_without_the_url(tmp_path: Path) -> None:
+def test_a_database_url_that_is_not_one_or_unreachable_is_one_line_without_the_url(tmp_path: Path) -> None:
     line = fails({"LEARNLOOP_HOME": str(tmp_path), "LEARNLOOP_DATABASE_URL": "not-a-url-secret"}, "documents")
     assert "LEARNLOOP_DATABASE_URL" in line and "secret" not in line
+    unreachable = "postgresql+psycopg://postgres:hunter2@127.0.0.1:1/learnloop"
+    line = fails({"LEARNLOOP_HOME": str(tmp_path), "LEARNLOOP_DATABASE_URL": unreachable}, "documents")
+    assert "cannot be reached" in line and "hunter2" not in line
 
 
 def test_documents_lists_the_catalog_in_the_api_shape(catalog) -> None:
@@ -94,7 +97,7 @@ def test_documents_lists_the_catalog_in_the_api_shape(catalog) -> None:
     assert documents[0]["source_type"] == "report" and documents[0]["year"] == 2015
     assert as_json(env, "documents", "--type", "reflection") == []
     table = run(env, "documents").stdout
-    assert "Behaving like a" in table and "1 document " in table and "2015" in table  # a table 80 columns wide when piped
+    assert table.startswith("1 document\n") and "Behaving like a" in table and "2015" in table  # a table 80 columns wide when piped
     assert "--type" in fails(env, "documents", "--type", "memo")
 
 
