@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -18,8 +19,10 @@ import httpx
 from bot.attribution import attribution
 from bot.extractive import compose
 from bot.models import Turn, with_context
+from bot.progress import writing_announcer
 from bot.prompts import ABSTAIN_MARKER, Prompts
 from bot.settings import Settings
+from bot.streaming import BYTES_PER_TOKEN, StreamFailed, stream_completion
 from index import Hit
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,7 @@ class Draft:
     text: str
     abstained: bool
     mode: str
+    tokens: int = 0  # tokens an LLM streamed for it (0 when extractive)
 
 
 class GenerationFailed(Exception):
@@ -55,18 +59,21 @@ STOP_SEQUENCES = ["<source", "</source>", "\nuser:", "\nQuestion:"]
 
 
 class OpenAICompatibleGenerator:
-    """Chat completions over HTTP; sources are numbered and fenced as data, never as instructions."""
+    """Chat completions over HTTP; sources are numbered and fenced as data, never as instructions.
+
+    The reply is streamed and bounded three ways: `max_tokens` and stop sequences ask the server to
+    stop, and the whole call, connecting included, ends at `timeout` (bot.streaming), after which the
+    answer falls back to extractive and the server, its connection closed, stops writing."""
 
     name = "openai"
 
-    def __init__(
-        self, base_url: str, model: str, api_key: str, timeout: float, prompts: Prompts, max_tokens: int = 400, transport: httpx.BaseTransport | None = None
-    ) -> None:
+    def __init__(self, base_url: str, model: str, api_key: str, timeout: float, prompts: Prompts, max_tokens: int = 400) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.model = model
+        self.timeout = timeout
         self.max_tokens = max_tokens
         self.prompts = prompts
-        self._client = httpx.Client(base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout, transport=transport)
+        self._client = httpx.Client(base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout)
 
     def messages(self, question: str, sources: list[Hit], history: list[Turn]) -> list[dict[str, str]]:
         fenced = "\n\n".join(
@@ -87,16 +94,14 @@ class OpenAICompatibleGenerator:
             "max_tokens": self.max_tokens,
             "stop": STOP_SEQUENCES,
         }
+        started = time.monotonic()
         try:
-            response = self._client.post("chat/completions", json=payload)
-            response.raise_for_status()
-            text = response.json()["choices"][0]["message"]["content"]
-        except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as error:
-            raise GenerationFailed(f"{type(error).__name__}: {error}") from error
-        if not isinstance(text, str):
-            raise GenerationFailed("the reply has no text content")
-        text = text.strip()
-        return Draft(text=text, abstained=ABSTAIN_MARKER in text or not text, mode=self.name)
+            reply = stream_completion(self._client, payload, self.timeout, BYTES_PER_TOKEN * self.max_tokens, writing_announcer())
+        except StreamFailed as error:
+            raise GenerationFailed(str(error)) from error
+        log.info("LLM wrote %d tokens in %.1f s (finish: %s)", reply.tokens, time.monotonic() - started, reply.finish_reason)
+        text = reply.text.strip()
+        return Draft(text=text, abstained=ABSTAIN_MARKER in text or not text, mode=self.name, tokens=reply.tokens)
 
 
 GENERATORS: dict[str, Callable[[Settings, Prompts], AnswerGenerator]] = {
