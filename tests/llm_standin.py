@@ -34,6 +34,13 @@ def tokens(text: str) -> list[str]:
     return re.findall(r"\S+\s*|\s+", text)
 
 
+def first_sentence_of_source(messages: list[dict], n: int) -> str:
+    """The first sentence of source `n` in a request's fenced sources: a reply the checker supports."""
+    user = messages[-1]["content"]
+    body = re.search(rf'<source n="{n}"[^>]*>\n(.*?)\n</source>', user, re.S).group(1)
+    return re.split(r"(?<=[.!?])\s", body.replace("\n", " "))[0]
+
+
 class LLMStandIn:
     """Model names: a script's name streams its text; `plain:NAME` answers NAME's text in one JSON
     body (a server that ignores `stream`); `held:NAME` streams NAME's text but sends its first token

@@ -31,6 +31,7 @@ class SlackStandIn:
         self.members: dict[str, list[str]] = {}  # channel -> user ids conversations.members lists, one per page
         self.fail_next_response: dict[str, tuple[int, str]] = {}  # response_url hook -> (HTTP status, body) of its next call
         self.held: dict[str, threading.Event] = {}  # method -> event: its calls are answered only once the event is set
+        self.posted: list[str] = []  # the ts answered to each chat.postMessage, in order (chat.update names a message by it)
         self.app = FastAPI()
         self.app.post("/api/{method}")(self.web_api)
         self.app.post("/response/{hook:path}")(self.response_url)
@@ -60,13 +61,16 @@ class SlackStandIn:
                 self.calls.append((f"{method}:{error}", payload))
                 self.called.notify_all()
                 return JSONResponse({"ok": False, "error": error})
+            ts = f"{time.time():.6f}"
+            if method == "chat.postMessage":
+                self.posted.append(ts)
             self.calls.append((method, payload))
             self.called.notify_all()
             channel = payload.get("channel", "")
             info = {"id": channel, "is_channel": True, "is_private": channel in self.private_channels or channel.startswith("G")}
         responses = {
             "auth.test": {"ok": True, "url": "https://learnloop-test.slack.com/", "team": "T", "user": "learnloop", "team_id": "T111", "user_id": "W111", "bot_id": "B111"},
-            "chat.postMessage": {"ok": True, "channel": payload.get("channel"), "ts": f"{time.time():.6f}"},
+            "chat.postMessage": {"ok": True, "channel": payload.get("channel"), "ts": ts},
             "chat.getPermalink": {"ok": True, "permalink": "https://learnloop-test.slack.com/archives/C111/p1583636382000300"},
             "apps.connections.open": {"ok": True, "url": "ws://127.0.0.1:9/link"},
             "conversations.info": {"ok": True, "channel": info},

@@ -1,7 +1,6 @@
 """LLM mode against a scripted OpenAI-compatible server on loopback that streams as llama.cpp's does:
 the checker catches bad replies, and the whole call ends within the timeout whatever the server does."""
 
-import re
 import time
 
 import pytest
@@ -12,17 +11,11 @@ from bot.generate import GenerationFailed, OpenAICompatibleGenerator
 from bot.progress import reporting
 from bot.prompts import ABSTAIN_MARKER
 from tests.conftest import clone_services
-from tests.llm_standin import TRICKLE_TOKENS, serve_llm
+from tests.llm_standin import TRICKLE_TOKENS, first_sentence_of_source, serve_llm
 
 pytestmark = pytest.mark.slow
 
 QUESTION = "What does Selwyn say about salami slicing?"
-
-
-def first_sentence_of_source(messages: list[dict], n: int) -> str:
-    user = messages[-1]["content"]
-    body = re.search(rf'<source n="{n}"[^>]*>\n(.*?)\n</source>', user, re.S).group(1)
-    return re.split(r"(?<=[.!?])\s", body.replace("\n", " "))[0]
 
 
 SCRIPTS = {

@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.models import Answer, Turn
+from bot.progress import Sink, reporting
 from bot.prompts import Prompts
 from bot.records import Reflection
 from bot.reflection_models import ReflectionCreate
@@ -24,6 +25,7 @@ from bot.services import Services
 from bot.slack.blocks import answer_message, safe_text
 from bot.slack.conversation import ThreadMemory
 from bot.slack.privacy import ChannelPrivacy
+from bot.slack.reply import ThreadReply
 from index import InputRejected
 
 log = logging.getLogger(__name__)
@@ -80,15 +82,43 @@ class Responder:
     def ask(self, question: str, private: bool, history: list[Turn] | None = None) -> Answer:
         return self.services.answers.answer(question, history=history or [], surface="slack", private=private)
 
-    def answer_in_thread(self, client: WebClient, channel: str, thread_ts: str, question: str, private: bool) -> None:
+    def answer_in_thread(self, client: WebClient, channel: str, thread_ts: str, question: str, private: bool, set_status: Tell | None = None) -> None:
         """Answer `question` in the thread and remember the turn. The thread is claimed before answering,
-        so a follow-up sent while this answer is on its way is recognised as one."""
-        with self.replying(in_thread(client, channel, thread_ts), f"answering in {channel}/{thread_ts}"):
+        so a follow-up sent while this answer is on its way is recognised as one. `set_status` is the
+        assistant panel's status line, where there is one."""
+        reply = ThreadReply(client, channel, thread_ts)
+        with self.replying(reply.tell, f"answering in {channel}/{thread_ts}"):
+            on_writing = self._show_progress(reply, set_status)
             history = self.threads.history(channel, thread_ts)
             self.threads.claim(channel, thread_ts)
-            answer = self.ask(question, private, history)
-            client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False, **self.message(answer, question))
+            with reporting(on_writing):
+                answer = self.ask(question, private, history)
+            reply.send(**self.message(answer, question))
             self.threads.remember(channel, thread_ts, question, answer)
+
+    def _show_progress(self, reply: ThreadReply, set_status: Tell | None) -> Sink | None:
+        """Show that an answer is on its way; returns what to show once the LLM starts writing.
+
+        Extractive answers take tens of milliseconds: the assistant panel's status as ever, and no
+        placeholder, which would cost a round trip to Slack. An LLM takes seconds: the status (or a
+        placeholder reply, which the answer replaces) says it is reading, then that it is writing."""
+        text = lambda name: self.prompts.text("slack", name)  # noqa: E731 - a local shorthand
+        if not self.services.settings.llm_enabled:
+            if set_status is not None:
+                self._courtesy(set_status, text("thinking"))
+            return None
+        if set_status is None:
+            reply.hold(text("placeholder"))
+            return lambda: reply.progress(text("placeholder_writing"))
+        self._courtesy(set_status, text("reading"))
+        return lambda: set_status(text("writing"))
+
+    @staticmethod
+    def _courtesy(set_status: Tell, text: str) -> None:
+        try:
+            set_status(text)
+        except SlackApiError as error:  # the status is a courtesy; the answer matters
+            log.warning("no assistant status shown: %s", error.response.get("error"))
 
     def message(self, answer: Answer, question: str, share: bool = False) -> dict:
         """The answer's `text` and `blocks`; a share button when it is ephemeral."""

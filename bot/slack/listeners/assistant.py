@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from slack_bolt import App, Assistant, Say, SetStatus, SetSuggestedPrompts
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.slack.listeners.events import question_text
 from bot.slack.responder import Responder
-
-log = logging.getLogger(__name__)
 
 
 def register(app: App, responder: Responder) -> None:
@@ -26,11 +21,9 @@ def register(app: App, responder: Responder) -> None:
 
     @assistant.user_message
     def on_user_message(payload: dict, set_status: SetStatus, client: WebClient) -> None:
-        """Always private: the assistant panel is a conversation with the bot alone."""
-        try:
-            set_status(responder.prompts.text("slack", "thinking"))
-        except SlackApiError as error:  # the status is a courtesy; the answer matters
-            log.warning("no assistant status shown: %s", error.response.get("error"))
-        responder.answer_in_thread(client, payload.get("channel", ""), payload.get("thread_ts", ""), question_text(payload.get("text", "")), private=True)
+        """Always private: the assistant panel is a conversation with the bot alone. The responder keeps
+        the panel's status line up to date while it answers."""
+        channel, thread_ts, question = payload.get("channel", ""), payload.get("thread_ts", ""), question_text(payload.get("text", ""))
+        responder.answer_in_thread(client, channel, thread_ts, question, private=True, set_status=set_status)
 
     app.use(assistant)
