@@ -41,11 +41,14 @@ class SupportGate:
             return "abstain"  # "Wales", "Manchester": nothing in the corpus can speak about them
         top = hits[:TOP]
         best_similarity = max((h.similarity or 0.0) for h in top)
-        coverage = max(len(intent.focus & terms(f"{h.title} {h.section} {h.text}")) / len(intent.focus) for h in top)
+        shared = max(len(intent.focus & terms(f"{h.title} {h.section} {h.text}")) for h in top)
+        coverage = shared / len(intent.focus)
         if best_similarity < self.min_similarity and coverage < 1.0:
             return "abstain"
         if coverage < self.min_term_coverage and best_similarity < self.strong_similarity:
-            if best_similarity < self.related_similarity:
+            # A share of a long conversational question's terms is small even when several match:
+            # a passage sharing several focus terms is close enough to show, whatever its cosine.
+            if best_similarity < self.related_similarity and shared < self.min_sentence_terms:
                 return "abstain"
             if intent.target or not any(self._paraphrases(intent, hit) for hit in top[:3]):
                 return "related"

@@ -102,3 +102,13 @@ def test_related_shows_each_passage_by_its_closest_sentence_and_other_documents_
         "Peer review found salami slicing hid the impact on services. [3]",
         "Councils reported cutting services evenly. [4]",
     ]
+
+
+def test_a_long_question_whose_words_several_passages_share_is_related_whatever_its_cosine() -> None:
+    """A share of a long conversational question's terms is small even when several match; the
+    count decides, so the closest passages are still shown rather than an abstention."""
+    question = "Our partnership board keeps arguing about governance and who sits on the steering group, and honestly the commissioners feel shut out. Any thoughts?"
+    shared = STEERING.model_copy(update={"similarity": 0.30, "text": "The steering group met monthly. Commissioners were members. Governance was light."})
+    one_word = STEERING.model_copy(update={"similarity": 0.30, "text": "The board met in Coventry."})
+    assert judge(question, [shared]) == "related"
+    assert judge(question, [one_word]) == "abstain"
