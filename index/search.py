@@ -26,7 +26,6 @@ from index.keyword import KeywordIndex, index_terms
 from index.late import TokenIndex
 from index.records import ChunkMeta, Encoded, Hit, SearchFilters
 from index.vectors import VectorIndex
-from index.views import query_views
 
 CANDIDATES = 50
 # Late interaction reads every token vector of every chunk it scores, so it reranks only the top
@@ -142,7 +141,7 @@ class Searcher:
         if not query.strip():
             raise SearchError("The query is empty.")
         self.sync()
-        encoded = self.encoder.encode(query_views(query))
+        encoded = self.encoder.encode([query])
         with self._snapshot.gen_rlock():
             ranked = self._rank(query, max(k, 1), filters or SearchFilters(), "hybrid", encoded)[:k]
             similarities = self._vectors.similarities(encoded.vectors[0], [i for i, _ in ranked])
@@ -153,7 +152,7 @@ class Searcher:
         if mode not in MODES:
             raise SearchError(f"Unknown retrieval mode '{mode}': use one of {', '.join(MODES)}.")
         self.sync()
-        encoded = None if mode == "keyword" else self.encoder.encode(query_views(query))
+        encoded = None if mode == "keyword" else self.encoder.encode([query])
         with self._snapshot.gen_rlock():
             return self._rank(query, k, filters, mode, encoded)
 
@@ -168,7 +167,7 @@ class Searcher:
         keyword = self._keywords.search(query, depth, allowed) if mode != "dense" else []
         if encoded is None:
             return keyword[:k]
-        dense = self._dense(encoded, depth, allowed)
+        dense = self._vectors.search(encoded.vectors[0], depth, allowed)
         if mode == "dense":
             return dense[:k]
         if mode == "dense+keyword":
@@ -177,12 +176,6 @@ class Searcher:
         if mode == "late":
             return late[:k]
         return reciprocal_rank_fusion([dense, late, keyword], weights=FUSION_WEIGHTS)[:k]
-
-    def _dense(self, encoded: Encoded, depth: int, allowed: list[int] | None) -> list[tuple[int, float]]:
-        """FAISS candidates for the whole query, fused with those of its sentences when it has several
-        (index/views.py); the whole query's vector alone scores similarity and late interaction."""
-        rankings = [self._vectors.search(vector, depth, allowed) for vector in encoded.vectors]
-        return rankings[0] if len(rankings) == 1 else reciprocal_rank_fusion(rankings)[:depth]
 
     def mentions(self, text: str) -> bool:
         """Whether the corpus uses any word of `text` at all (for names the corpus has never seen)."""

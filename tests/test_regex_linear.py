@@ -64,7 +64,6 @@ REGISTRY = (
     "bot.slack.blocks.LINK",
     "bot.slack.listeners.events.MENTION",
     "bot.web.text.WORD",
-    "index.views.SENTENCE_END",
     "ingest.clean._BOLD",
     "ingest.clean._CONTINUED",
     "ingest.clean._ESCAPE",
