@@ -212,7 +212,7 @@ def test_serve_starts_when_keys_are_set_or_bound_to_loopback(tmp_path: Path, mon
     import uvicorn
 
     started: list[str] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, log_level: started.append(host))
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **options: started.append(host))
     env = {"LEARNLOOP_HOME": str(tmp_path), "LEARNLOOP_API_KEYS": keys}
     result = CliRunner().invoke(cli, ["serve", "--host", host], env=env)
     assert result.exit_code == 0, result.output
