@@ -112,6 +112,9 @@ def machine() -> dict:
         "torch": version("torch"),
         "sentence_transformers": version("sentence-transformers"),
         "faiss": version("faiss-cpu"),
+        # Other work on the machine inflates every absolute time (ratios, alternated, much less): a
+        # load well above cpu_count when the run ends says read only the ratios.
+        "load_average_1_5_15_min": [round(load, 2) for load in os.getloadavg()],
     }
 
 
