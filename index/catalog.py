@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from sqlalchemy import func, update
+from sqlalchemy import func, null, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
@@ -161,19 +161,24 @@ class Catalog:
         with self.engine.connect() as connection:
             return set(connection.execute(select(Chunk.id)).scalars())
 
-    def chunk_metas(self, ids: Iterable[int] | None = None) -> Iterator[tuple[ChunkMeta, ChunkEncoding]]:
+    def token_blobs(self) -> Iterator[tuple[int, bytes]]:
+        """(chunk id, packed token vectors) of every chunk that has them, by ascending id, streamed."""
+        with self.engine.connect() as connection:
+            rows = connection.execution_options(yield_per=2000).execute(select(ChunkTokens.chunk_id, ChunkTokens.vectors).order_by(col(ChunkTokens.chunk_id)))
+            yield from ((chunk_id, blob) for chunk_id, blob in rows)
+
+    def chunk_metas(self, ids: Iterable[int] | None = None, with_tokens: bool = True) -> Iterator[tuple[ChunkMeta, ChunkEncoding]]:
         """Chunks with their document's metadata and encoding; all of them, or only `ids`.
 
-        A chunk stored before token vectors existed comes with empty token bytes."""
+        A chunk stored before token vectors existed, or any chunk when not `with_tokens`, comes
+        with empty token bytes."""
         wanted = None if ids is None else sorted(ids)
         batches = [None] if wanted is None else [wanted[i : i + 500] for i in range(0, len(wanted), 500)]
         with Session(self.engine) as session:
             for batch in batches:
-                query = (
-                    select(Chunk, Document, ChunkTokens.vectors)
-                    .join(Document, col(Chunk.document_id) == Document.id)
-                    .outerjoin(ChunkTokens, col(ChunkTokens.chunk_id) == Chunk.id)
-                )
+                query = select(Chunk, Document, ChunkTokens.vectors if with_tokens else null()).join(Document, col(Chunk.document_id) == Document.id)
+                if with_tokens:
+                    query = query.outerjoin(ChunkTokens, col(ChunkTokens.chunk_id) == Chunk.id)
                 if batch is not None:
                     query = query.where(col(Chunk.id).in_(batch))
                 for chunk, document, tokens in session.exec(query.order_by(col(Chunk.id))):

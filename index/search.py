@@ -23,7 +23,7 @@ from index.catalog import Catalog
 from index.errors import SearchError
 from index.fusion import reciprocal_rank_fusion
 from index.keyword import KeywordIndex, index_terms
-from index.late import TokenIndex
+from index.late import TokenFile, TokenIndex
 from index.records import ChunkMeta, Encoded, Hit, SearchFilters
 from index.vectors import VectorIndex
 
@@ -102,7 +102,8 @@ class Searcher:
         with self._sync_lock:
             if revision == self._revision:
                 return
-            if self._revision < 0 and self._load_cache(revision):
+            if self._revision < 0:
+                self._start(revision)
                 return
             stored = self.catalog.chunk_ids()
             removed = [i for i in self._metas if i not in stored]  # only sync writes _metas, under _sync_lock
@@ -111,15 +112,50 @@ class Searcher:
                 self._apply(loaded, removed)
                 self._revision = revision
 
-    def _load(self, ids: list[int] | None, with_vectors: bool = True) -> _Loaded:
-        """Read chunks (all of them for None) and prepare them: vectors stacked, texts tokenised."""
+    def _start(self, revision: int) -> None:
+        """Load the whole catalog: token vectors into a memory-mapped file (kept from the last start
+        when the revision has not moved), the vector index from its saved copy when that matches,
+        else built for the catalog's size; then metadata and BM25 terms."""
+        token_file = self._token_file(revision)
+        vectors = self._saved_vectors(revision)
+        loaded = self._load(None, with_vectors=vectors is None, token_file=token_file)
+        if vectors is None or vectors.ids() != set(loaded.metas):
+            if loaded.vectors is None:  # the saved index did not hold these chunks after all
+                loaded = self._load(None, token_file=token_file)
+            vectors = VectorIndex.build(list(loaded.metas), loaded.vectors) if loaded.metas else VectorIndex(self.encoder.dim)
+        loaded = _Loaded(loaded.metas, None, loaded.tokens, loaded.terms)
+        with self._snapshot.gen_wlock():
+            self._vectors = vectors
+            self._tokens.replace_file(token_file)
+            self._apply(loaded, [])
+            self._revision = revision
+
+    def _token_file(self, revision: int) -> TokenFile:
+        """The token file written at `revision` when there is one, else a new one from the catalog."""
+        path = None if self.cache_dir is None else self.cache_dir / "tokens.bin"
+        if path is not None and (kept := TokenFile.open(path, self._tokens.dim, revision)) is not None:
+            return kept
+        try:
+            return TokenFile.write(path, self._tokens.dim, self.catalog.token_blobs(), revision)
+        except OSError as error:  # a full disk: serve from an anonymous file instead and say so
+            log.error("The token file was not written in %s (%s): using a temporary one.", self.cache_dir, error.strerror or error)
+            return TokenFile.write(None, self._tokens.dim, self.catalog.token_blobs(), revision)
+
+    def _load(self, ids: list[int] | None, with_vectors: bool = True, token_file: TokenFile | None = None) -> _Loaded:
+        """Read chunks (all of them for None) and prepare them: vectors stacked, texts tokenised.
+
+        With a `token_file`, token vectors are read only for chunks it lacks (added since it was written)."""
         metas: dict[int, ChunkMeta] = {}
         vectors: list[np.ndarray] = []
         tokens: dict[int, bytes] = {}
-        for meta, encoding in self.catalog.chunk_metas(ids):
+        for meta, encoding in self.catalog.chunk_metas(ids, with_tokens=token_file is None):
             metas[meta.chunk_id] = meta
-            vectors.append(np.frombuffer(encoding.vector, dtype=np.float32))
+            if with_vectors:
+                vectors.append(np.frombuffer(encoding.vector, dtype=np.float32))
             tokens[meta.chunk_id] = encoding.tokens
+        if token_file is not None:
+            lacking = [i for i in metas if token_file.get(i) is None]
+            tokens = {meta.chunk_id: encoding.tokens for meta, encoding in self.catalog.chunk_metas(lacking)} if lacking else {}
         terms = dict(zip(metas, index_terms([m.contextual_text for m in metas.values()]), strict=True))
         matrix = np.vstack(vectors) if with_vectors and vectors else None
         return _Loaded(metas, matrix, tokens, terms)
@@ -211,28 +247,20 @@ class Searcher:
         return True
 
     def drop_cache(self) -> None:
-        """Delete the persisted FAISS index: after an erasure it holds vectors that must not outlive it."""
+        """Delete the persisted FAISS index and token file: after an erasure they hold vectors that must not outlive it."""
         if self.cache_dir is not None:
-            for name in ("vectors.faiss", "vectors.json"):
+            for name in ("vectors.faiss", "vectors.json", "tokens.bin", "tokens.index.npz", "tokens.json"):
                 (self.cache_dir / name).unlink(missing_ok=True)
 
-    def _load_cache(self, revision: int) -> bool:
-        """Start from the persisted FAISS index when it matches the catalog's revision."""
+    def _saved_vectors(self, revision: int) -> VectorIndex | None:
+        """The persisted FAISS index when it matches the catalog's revision, else None."""
         if self.cache_dir is None:
-            return False
+            return None
         stamp = self.cache_dir / "vectors.json"
         try:
             saved = json.loads(stamp.read_text())
             if saved.get("revision") != revision or saved.get("dim") != self._vectors.dim:
-                return False
-            vectors = VectorIndex.load(self.cache_dir / "vectors.faiss")
+                return None
+            return VectorIndex.load(self.cache_dir / "vectors.faiss")
         except (OSError, ValueError, RuntimeError):
-            return False
-        loaded = self._load(None, with_vectors=False)
-        if vectors.ids() != set(loaded.metas):
-            return False
-        with self._snapshot.gen_wlock():
-            self._vectors = vectors
-            self._apply(loaded, [])
-            self._revision = revision
-        return True
+            return None

@@ -1,0 +1,159 @@
+"""Memory that fits a million chunks: the dense index chosen by size keeps recall, token vectors are
+projected to 128 dimensions and served from a memory-mapped file, and today's catalogs migrate."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+from sqlalchemy import text
+
+from bot.migrations import BOT_VERSIONS
+from index import Catalog, ChunkDraft, DocumentDraft, Searcher, SearchFilters, make_engine
+from index.late import STORED_DIM, TokenFile, TokenIndex, pack_tokens, project, unpack_tokens
+from index.migrations import upgrade
+from index.vectors import EXACT_BELOW, VectorIndex
+from ingest import encodings_of
+from tests.conftest import FIXTURES, FakeEmbedder
+
+DIM = 384
+
+
+def _clustered(rng: np.random.Generator, count: int, centres: np.ndarray) -> np.ndarray:
+    """Normalised points around random centres: the shape of embeddings of many topics."""
+    picked = centres[rng.integers(len(centres), size=count)]
+    points = picked + rng.normal(size=(count, DIM)).astype(np.float32) * (0.8 / np.sqrt(DIM))
+    return points / np.linalg.norm(points, axis=1, keepdims=True)
+
+
+def test_approximate_index_above_the_threshold_keeps_recall_at_10_against_exact_search(tmp_path: Path) -> None:
+    rng = np.random.default_rng(15)
+    centres = rng.normal(size=(200, DIM)).astype(np.float32)
+    vectors = _clustered(rng, 2 * EXACT_BELOW, centres)
+    ids = list(range(1000, 1000 + len(vectors)))
+    index = VectorIndex.build(ids, vectors)
+    assert not index.exact and len(index) == len(ids)
+    exact = faiss.IndexFlatIP(DIM)
+    exact.add(vectors)
+    queries = _clustered(rng, 100, centres)
+    _, truth = exact.search(queries, 10)
+    found = sum(len({i for i, _ in index.search(q, 10)} & {ids[t] for t in row}) for q, row in zip(queries, truth, strict=True))
+    assert found / 1000 >= 0.95
+
+    allowed = ids[:50]
+    assert {i for i, _ in index.search(queries[0], 10, allowed)} <= set(allowed)
+    index.remove(ids[:10])
+    assert not {i for i, _ in index.search(vectors[0], 10)} & set(ids[:10]) and len(index) == len(ids) - 10
+    similarities = index.similarities(queries[0], ids[10:13])
+    assert similarities == pytest.approx({i: float(vectors[i - 1000] @ queries[0]) for i in ids[10:13]}, abs=1e-3)
+
+    index.save(tmp_path / "v.faiss")
+    loaded = VectorIndex.load(tmp_path / "v.faiss")
+    assert loaded.ids() == set(ids[10:]) and loaded.search(queries[1], 10) == index.search(queries[1], 10)
+
+
+def test_small_catalogs_stay_exact() -> None:
+    vectors = _clustered(np.random.default_rng(1), 50, np.eye(DIM, dtype=np.float32)[:5])
+    index = VectorIndex.build(list(range(50)), vectors)
+    assert index.exact
+    assert index.search(vectors[7], 1)[0][0] == 7
+
+
+def _tokens(rng: np.random.Generator, count: int) -> np.ndarray:
+    matrix = rng.normal(size=(count, DIM)).astype(np.float32)
+    return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def test_token_vectors_are_stored_at_128_dimensions_and_score_like_the_full_ones() -> None:
+    rng = np.random.default_rng(2)
+    chunk = _tokens(rng, 40)
+    codes, scales = unpack_tokens(pack_tokens(chunk), STORED_DIM)
+    assert codes.shape == (40, STORED_DIM) and len(pack_tokens(chunk)) == 40 * (STORED_DIM + 4)
+    assert np.abs(codes * scales[:, None] - project(chunk)).max() <= scales.max() / 2 + 1e-6
+    index = TokenIndex(DIM)
+    index.add({1: pack_tokens(chunk), 2: pack_tokens(_tokens(rng, 40))})
+    assert [i for i, _ in index.rank(chunk[:5], [2, 1])] == [1, 2]  # a chunk's own tokens find it
+
+
+def test_token_file_is_memory_mapped_reused_at_the_same_revision_and_refused_when_stale(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    blobs = {i: pack_tokens(_tokens(rng, 5 + i)) for i in (3, 8, 20)}
+    path = tmp_path / "tokens.bin"
+    written = TokenFile.write(path, STORED_DIM, [(3, blobs[3]), (5, b""), (8, blobs[8]), (20, blobs[20])], revision=7)
+    assert isinstance(written._data, np.memmap) and len(written) == 3 and written.get(5) is None
+    reopened = TokenFile.open(path, STORED_DIM, 7)
+    assert reopened is not None
+    for i, blob in blobs.items():
+        assert [a.tobytes() for a in reopened.get(i)] == [a.tobytes() for a in unpack_tokens(blob, STORED_DIM)]
+    assert TokenFile.open(path, STORED_DIM, 8) is None  # the catalog moved on
+    with path.open("ab") as stream:
+        stream.write(b"\0")
+    assert TokenFile.open(path, STORED_DIM, 7) is None  # not the file the stamp describes
+
+    index = TokenIndex(DIM)
+    index.replace_file(written)
+    index.add({21: blobs[3]})
+    index.remove([8])
+    assert sorted(i for i, _ in index.rank(_tokens(rng, 3), [3, 8, 20, 21])) == [3, 20, 21]
+    assert len(index) == 3
+    anonymous = TokenFile.write(None, STORED_DIM, [(3, blobs[3])], revision=1)
+    assert anonymous.path is None and anonymous.get(3) is not None and not list(tmp_path.glob("learnloop-tokens-*"))
+
+
+def _catalog_with(tmp_path: Path, texts: list[str]) -> Catalog:
+    catalog = Catalog(make_engine(f"sqlite:///{tmp_path / 'c.db'}"))
+    catalog.create()
+    embedder = FakeEmbedder()
+    for n, body in enumerate(texts):
+        draft = DocumentDraft(source=f"{n}.md", content_hash=str(n), title="Doc", source_type="report")
+        chunk = ChunkDraft(ordinal=0, text=body, section="", page_start=None, page_end=None, char_start=0, char_end=len(body), content_hash=f"c{n}")
+        catalog.replace_document(draft, [chunk], encodings_of(embedder.encode([f"Doc\n{body}"])))
+    return catalog
+
+
+def test_a_restart_maps_the_token_file_instead_of_reading_token_vectors_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = ["Outcomes based commissioning needs trust", "Commissioning cycles and procurement rules", "Trust grows through shared outcomes work"]
+    catalog = _catalog_with(tmp_path, texts)
+    first = Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index", background_keyword=False)
+    first.sync()
+    expected = first.rank("trust in outcomes commissioning", 3, SearchFilters(), mode="late")
+    assert (tmp_path / "index" / "tokens.bin").stat().st_size == sum(len(b) for _, b in catalog.token_blobs())
+
+    def unread() -> None:
+        raise AssertionError("token vectors read from the catalog again")
+
+    monkeypatch.setattr(catalog, "token_blobs", unread)
+    second = Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index", background_keyword=False)
+    second.sync()
+    assert second.rank("trust in outcomes commissioning", 3, SearchFilters(), mode="late") == expected
+
+    catalog.delete_document("0.md")  # later changes: the delta and the hidden set
+    draft = DocumentDraft(source="3.md", content_hash="3", title="Doc", source_type="report")
+    body = "Outcomes commissioning with trust, again"
+    chunk = ChunkDraft(ordinal=0, text=body, section="", page_start=None, page_end=None, char_start=0, char_end=len(body), content_hash="c3")
+    catalog.replace_document(draft, [chunk], encodings_of(FakeEmbedder().encode([f"Doc\n{body}"])))
+    late = second.rank("trust in outcomes commissioning", 3, SearchFilters(), mode="late")
+    assert [second.meta(i).text for i, _ in late][0] == body and texts[0] not in [second.meta(i).text for i, _ in late]
+    second.drop_cache()
+    assert not list((tmp_path / "index").glob("tokens*"))
+
+
+def test_migration_projects_stored_token_vectors_to_128_dimensions(tmp_path: Path) -> None:
+    shutil.copy(FIXTURES / "upgrade" / "learnloop-0.1.0.db", tmp_path / "learnloop.db")
+    engine = make_engine(f"sqlite:///{tmp_path / 'learnloop.db'}")
+    upgrade(engine, [BOT_VERSIONS], targets=("c0002",))
+    with engine.connect() as connection:
+        before = dict(connection.execute(text("SELECT chunk_id, vectors FROM chunktokens")).all())
+    upgrade(engine, [BOT_VERSIONS])
+    with engine.connect() as connection:
+        after = dict(connection.execute(text("SELECT chunk_id, vectors FROM chunktokens")).all())
+    engine.dispose()
+    assert before.keys() == after.keys() and before
+    for chunk_id, old in before.items():
+        old_codes, old_scales = unpack_tokens(old, DIM)
+        codes, scales = unpack_tokens(after[chunk_id], STORED_DIM)
+        assert len(codes) == len(old_codes)
+        assert np.abs(codes * scales[:, None] - project(old_codes * old_scales[:, None])).max() <= scales.max() / 2 + 1e-6
