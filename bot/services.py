@@ -109,6 +109,6 @@ def open_catalog(settings: Settings) -> Catalog:
 def build_services(settings: Settings, embedder: Embedder | None = None) -> Services:
     """Create the schema if needed, load the embedder (or use the one given) and open the indexes."""
     catalog = open_catalog(settings)
-    model = embedder or load_embedder(settings.embed_model)
+    model = embedder or load_embedder(settings.embed_model, settings.embed_backend, settings.embed_cache)
     searcher = Searcher(catalog, model, cache_dir=settings.home / "index")
     return Services(settings=settings, catalog=catalog, embedder=model, searcher=searcher, prompts=Prompts.load(settings.prompts_dir))

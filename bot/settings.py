@@ -6,6 +6,7 @@ argument; nothing below `bot` ever reads the environment.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Literal, cast, get_args
 
@@ -46,6 +47,8 @@ class Settings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy URL; empty means sqlite:///$LEARNLOOP_HOME/learnloop.db.")
     corpus: Path = Field(Path("corpus"), description="Corpus folder: reports/ and learning-logs/ (LEARNLOOP_CORPUS).")
     embed_model: str = Field("all-MiniLM-L6-v2", description="Registered embedder name or a local sentence-transformers folder.")
+    embed_backend: Literal["torch", "onnx"] = Field("torch", description="What runs the model: torch, or ONNX Runtime with int8 weights (exported from the installed weights, no download).")
+    embed_cache: Path = Field(Path(sys.prefix) / "share" / "learnloop", description="Folder for the ONNX export; `make install` fills the default (inside the venv).")
     prompts_dir: Path | None = Field(None, description="Folder of prompt and message templates; unset means the ones shipped in bot/prompts/.")
 
     llm_base_url: str = Field("", description="OpenAI-compatible base URL (…/v1); empty means extractive answers, offline.")

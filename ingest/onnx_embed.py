@@ -1,0 +1,151 @@
+"""The embedding model on ONNX Runtime, its weights quantised to int8.
+
+On a CPU with VNNI, int8 matrix products are several times cheaper than float32 ones, and ONNX
+Runtime's fused attention spares torch's per-operator overhead, which dominates a short query.
+The graph is exported from the installed sentence-transformers folder (no download): once, at
+install time by `python -m ingest.onnx_embed` (the Makefile does), or else on first use; a file
+lock keeps concurrent processes from exporting twice, and the export lands by an atomic rename.
+The graph outputs the token embeddings, so late interaction gets its token vectors from the
+same pass as the pooled vector.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from filelock import FileLock
+
+from index.records import Encoded
+from ingest.embed import BatchedEmbedder, content_token_vectors
+
+EXPORT_RECIPE = 1  # bump when `_export` changes, so an older export is never reused
+PRECISION = "int8"
+
+
+def export_path(model_dir: Path, cache: Path) -> Path:
+    """Where this model's export lives: named by a digest of its weights and config, the recipe and
+    ONNX Runtime's version, so a changed model or runtime gets a fresh export."""
+    import onnxruntime
+
+    digest = hashlib.sha256(f"{EXPORT_RECIPE}:{onnxruntime.__version__}:".encode())
+    for name in ("config.json", "model.safetensors"):
+        with (model_dir / name).open("rb") as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+    return cache / f"{model_dir.name}-{digest.hexdigest()[:16]}-{PRECISION}.onnx"
+
+
+def ensure_exported(model_dir: Path, cache: Path) -> Path:
+    """The model's int8 ONNX graph, exported first if no process has done so yet."""
+    target = export_path(model_dir, cache)
+    if target.exists():
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    with FileLock(cache / ".export.lock"):
+        if not target.exists():
+            with tempfile.TemporaryDirectory(dir=cache) as work:
+                os.replace(_export(model_dir, Path(work)), target)
+    return target
+
+
+def _export(model_dir: Path, work: Path) -> Path:
+    """Trace the transformer to ONNX, fuse its attention and layer norms, quantise the weights."""
+    import warnings
+
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+    from transformers import AutoModel
+
+    class TokenEmbeddings(torch.nn.Module):
+        """The transformer with its last hidden state as the one output."""
+
+        def __init__(self, model: torch.nn.Module) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+
+    config = json.loads((model_dir / "config.json").read_text())
+    model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager", local_files_only=True).eval()
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    sample = torch.ones((2, 8), dtype=torch.long)
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            TokenEmbeddings(model), (sample, sample, torch.zeros_like(sample)), str(work / "traced.onnx"), dynamo=False,
+            input_names=names, output_names=["token_embeddings"], opset_version=17,
+            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in [*names, "token_embeddings"]},
+        )
+    fused = optimize_model(str(work / "traced.onnx"), model_type="bert", num_heads=config["num_attention_heads"], hidden_size=config["hidden_size"])
+    fused.save_model_to_file(str(work / "fused.onnx"))
+    quantize_dynamic(
+        work / "fused.onnx", work / "int8.onnx", weight_type=QuantType.QInt8, per_channel=True,
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # the fused operators have no inferred output types
+    )
+    return work / "int8.onnx"
+
+
+class OnnxEmbedder(BatchedEmbedder):
+    """A sentence-transformers folder (mean pooling) run as an int8 ONNX graph by ONNX Runtime."""
+
+    def __init__(self, model_dir: Path, cache: Path, batch_size: int = 32) -> None:
+        """`batch_size` bounds how many waiting texts one turn of the encoding thread takes."""
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        pooling = json.loads((model_dir / "1_Pooling" / "config.json").read_text())
+        if not pooling.get("pooling_mode_mean_tokens"):
+            from index.errors import LearnloopError
+
+            raise LearnloopError(f"The ONNX backend needs a mean-pooling model; {model_dir} pools otherwise: use LEARNLOOP_EMBED_BACKEND=torch.")
+        self.name = f"{model_dir.name}+onnx-{PRECISION}"
+        self.batch_size = batch_size
+        max_tokens = json.loads((model_dir / "sentence_bert_config.json").read_text())["max_seq_length"]
+        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(max_tokens)
+        self._special = frozenset(token.content for token in self._tokenizer.get_added_tokens_decoder().values() if token.special)
+        options = onnxruntime.SessionOptions()
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle workers must not spin against the web threads and BLAS
+        self._session = onnxruntime.InferenceSession(str(ensure_exported(model_dir, cache)), options, providers=["CPUExecutionProvider"])
+        self._inputs = {node.name for node in self._session.get_inputs()}
+        self.dim = int(self._session.get_outputs()[0].shape[-1])
+        self._start()
+
+    def _run(self, texts: list[str], tokens: bool) -> Encoded:
+        """One text per run. Dynamic quantisation scales a run's activations as a whole, so in a batch
+        a text's vector would move with its company (cosine 0.99 to itself alone): alone, a text
+        always gets the same vector. Unpadded runs are also quicker than padded batches here."""
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        token_vectors: list[np.ndarray] = []
+        for row, encoding in enumerate(self._tokenizer.encode_batch(texts)):
+            ids = np.asarray([encoding.ids], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+            hidden = self._session.run(None, {name: value for name, value in feed.items() if name in self._inputs})[0][0]
+            pooled = hidden.mean(axis=0)
+            vectors[row] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+            if tokens:
+                token_vectors.append(content_token_vectors(encoding.tokens, hidden, self._special))
+        return Encoded(vectors, token_vectors)
+
+
+def main() -> None:
+    """Export the bundled model's graph at install time, so no process pays for it later."""
+    parser = argparse.ArgumentParser(prog="python -m ingest.onnx_embed", description=main.__doc__)
+    parser.add_argument("cache", type=Path, help="the export folder (LEARNLOOP_EMBED_CACHE)")
+    from ingest.embed import bundled_model_path
+
+    print(ensure_exported(bundled_model_path(), parser.parse_args().cache))
+
+
+if __name__ == "__main__":
+    main()
