@@ -100,7 +100,7 @@ def test_the_whole_llm_call_ends_within_its_timeout(ingested, llm_server, script
     started = time.monotonic()
     with pytest.raises(GenerationFailed):
         generator.generate(QUESTION, hits, [], None)
-    assert time.monotonic() - started < 1.5 + 0.3
+    assert time.monotonic() - started < 1.5 + 0.5  # the deadline, and waking up after it on a busy machine
 
 
 def test_closing_the_connection_ends_the_servers_stream(ingested) -> None:
