@@ -17,6 +17,7 @@ from bot.slack.client import web_client
 from bot.slack.review import ReviewPoster
 from index import Catalog, Searcher, make_engine
 from index.background import Coalescing
+from index.space import claim_space
 from ingest import Embedder, IngestPipeline, load_embedder
 from ingest.pipeline import LEARNING_LOG_DIR
 
@@ -110,5 +111,7 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
     """Create the schema if needed, load the embedder (or use the one given) and open the indexes."""
     catalog = open_catalog(settings)
     model = embedder or load_embedder(settings.embed_model, settings.embed_backend, settings.embed_cache)
+    if model.space is not None:
+        claim_space(catalog.engine, model.space)
     searcher = Searcher(catalog, model, cache_dir=settings.home / "index")
     return Services(settings=settings, catalog=catalog, embedder=model, searcher=searcher, prompts=Prompts.load(settings.prompts_dir))

@@ -7,6 +7,7 @@ installed folder: no hub, no network.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -27,6 +28,12 @@ class Embedder(ABC):
 
     dim: int
     name: str
+
+    @property
+    def space(self) -> str | None:
+        """What makes this embedder's vectors comparable with stored ones (model weights and
+        backend), recorded by the catalog; None for embedders outside that check (test fakes)."""
+        return None
 
     @abstractmethod
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
@@ -82,7 +89,12 @@ class SentenceTransformerEmbedder(BatchedEmbedder):
         self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
         self.dim = int(self._model.get_embedding_dimension())
         self._special_tokens = frozenset(self._model.tokenizer.all_special_tokens)
+        self._space = f"{weights_digest(Path(model_path))}+torch"
         self._start()
+
+    @property
+    def space(self) -> str:
+        return self._space
 
     def _run(self, texts: list[str], tokens: bool) -> Encoded:
         if not tokens:
@@ -95,6 +107,16 @@ class SentenceTransformerEmbedder(BatchedEmbedder):
     def _content_tokens(self, output: dict) -> np.ndarray:
         pieces = self._model.tokenizer.convert_ids_to_tokens(output["input_ids"].tolist())
         return content_token_vectors(pieces, output["token_embeddings"].float().numpy(), self._special_tokens)
+
+
+def weights_digest(model_dir: Path) -> str:
+    """A short digest of a model folder's config and weights: names the model wherever it is installed."""
+    digest = hashlib.sha256()
+    for name in ("config.json", "model.safetensors"):
+        with (model_dir / name).open("rb") as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+    return f"{model_dir.name}-{digest.hexdigest()[:16]}"
 
 
 def content_token_vectors(pieces: Sequence[str], matrix: np.ndarray, special: frozenset[str]) -> np.ndarray:

@@ -12,7 +12,6 @@ same pass as the pooled vector.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import tempfile
@@ -22,23 +21,18 @@ import numpy as np
 from filelock import FileLock
 
 from index.records import Encoded
-from ingest.embed import BatchedEmbedder, content_token_vectors
+from ingest.embed import BatchedEmbedder, content_token_vectors, weights_digest
 
 EXPORT_RECIPE = 1  # bump when `_export` changes, so an older export is never reused
 PRECISION = "int8"
 
 
 def export_path(model_dir: Path, cache: Path) -> Path:
-    """Where this model's export lives: named by a digest of its weights and config, the recipe and
-    ONNX Runtime's version, so a changed model or runtime gets a fresh export."""
+    """Where this model's export lives: named by its weights' digest, the recipe and ONNX Runtime's
+    version, so a changed model or runtime gets a fresh export."""
     import onnxruntime
 
-    digest = hashlib.sha256(f"{EXPORT_RECIPE}:{onnxruntime.__version__}:".encode())
-    for name in ("config.json", "model.safetensors"):
-        with (model_dir / name).open("rb") as file:
-            for block in iter(lambda: file.read(1 << 20), b""):
-                digest.update(block)
-    return cache / f"{model_dir.name}-{digest.hexdigest()[:16]}-{PRECISION}.onnx"
+    return cache / f"{weights_digest(model_dir)}-r{EXPORT_RECIPE}-ort{onnxruntime.__version__}-{PRECISION}.onnx"
 
 
 def ensure_exported(model_dir: Path, cache: Path) -> Path:
@@ -107,7 +101,7 @@ class OnnxEmbedder(BatchedEmbedder):
             from index.errors import LearnloopError
 
             raise LearnloopError(f"The ONNX backend needs a mean-pooling model; {model_dir} pools otherwise: use LEARNLOOP_EMBED_BACKEND=torch.")
-        self.name = f"{model_dir.name}+onnx-{PRECISION}"
+        self.name = f"{model_dir}+onnx-{PRECISION}"
         self.batch_size = batch_size
         max_tokens = json.loads((model_dir / "sentence_bert_config.json").read_text())["max_seq_length"]
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
@@ -119,7 +113,12 @@ class OnnxEmbedder(BatchedEmbedder):
         self._session = onnxruntime.InferenceSession(str(ensure_exported(model_dir, cache)), options, providers=["CPUExecutionProvider"])
         self._inputs = {node.name for node in self._session.get_inputs()}
         self.dim = int(self._session.get_outputs()[0].shape[-1])
+        self._space = f"{weights_digest(model_dir)}+onnx-{PRECISION}"
         self._start()
+
+    @property
+    def space(self) -> str:
+        return self._space
 
     def _run(self, texts: list[str], tokens: bool) -> Encoded:
         """One text per run. Dynamic quantisation scales a run's activations as a whole, so in a batch
