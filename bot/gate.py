@@ -73,12 +73,14 @@ class SupportGate:
         if intent.target == "person" and hit.authors and named and named <= context:
             return True  # "who wrote X?": the authors of X answer it
         others = intent.focus - named
+        previous: frozenset[str] = frozenset()  # the sentence before may name what "the alliance" refers to
         for start, end in units_of(hit.text):
             sentence = hit.text[start:end]
+            found = terms(sentence)
+            earlier, previous = previous, found
             if not holds_target(sentence, intent.target):
                 continue
-            found = terms(sentence)
-            if not named <= found | context or not intent.role <= found:
+            if not named <= found | earlier | context or not intent.role <= found:
                 continue
             if not others or len(others & found) / len(others) >= self.min_role_coverage:
                 return True

@@ -4,8 +4,8 @@ A practitioner writes "new to commissioning, honestly a bit lost: what's this 'l
 idea?"; the support gate must match "learning partner", not "honestly" or "lost". And "who
 co-chairs the steering group alongside Jane?" is only answered by a sentence that names a person
 in that role, however many of its words the passages share. So a question becomes a target (the
-kind of fact wanted: a person, an amount, a date, steps, results, or none for concepts and
-advice) and a focus (its content terms, without question words and small talk).
+kind of fact wanted: a person, a post, members, an amount or duration, a date, a place, steps,
+results, or none for concepts and advice) and a focus (its content terms, without question words and small talk).
 """
 
 from __future__ import annotations
@@ -31,16 +31,19 @@ SMALL_TALK = set(
 
 _WHO = re.compile(r"\bwho (?:is|are|was|were|co-?chairs?|chairs?|leads?|led|runs?|ran|founded|wrote|heads?|funds?|funded)\b", re.I)
 _WHEN = re.compile(r"\b(?:what|which) (?:year|date|month)\b|\bwhen (?:was|were|did|does|will|is)\b", re.I)
-_AMOUNT = re.compile(r"\bhow (?:much|many)\b|\bwhat (?:percentage|proportion|share|amount|number|budget|salary|rate|fee|cost)\b|\b(?:annual|total) (?:budget|cost|spend)\b|\bcost of\b", re.I)
+_AMOUNT = re.compile(r"\bhow (?:much|many)\b|\bhow long (?:did|has|have|was|were|does|is)\b|\bwhat (?:percentage|proportion|share|amount|number|budget|salary|rate|fee|cost)\b|\b(?:annual|total) (?:budget|cost|spend)\b|\bcost of\b", re.I)
 _STEPS = re.compile(r"\b(?:steps|stages|phases)\b|\bstep[- ]by[- ]step\b|\bwhat order\b", re.I)
-_RESULTS = re.compile(r"\b(?:results?|outcomes?|impact|achieved|achievements?)\b.{0,40}\b(?:so far|achieved|had|has|have|shown|found|delivered)\b|\bwhat did (?:the |its |their )?(?:\w+ ){0,3}(?:evaluation|review|study|audit) find\b", re.I)
-_WHERE = re.compile(r"\bwhere (?:is|are|was|were) (?:it|they|the|\w+ (?:based|located|held))\b|\bin which (?:city|town|county|area|region|places?|areas)\b", re.I)
+_RESULTS = re.compile(r"\b(?:results?|outcomes?|impact|achieved|achievements?)\b.{0,40}\b(?:so far|achieved|had|has|have|shown|found|delivered)\b|\bwhat did (?:the |its |their )?(?:\w+ ){0,3}(?:evaluation|review|study|audit) find\b|\bwhat (?:\w+ ){0,5}(?:did|has|have) (?:[\w'’-]+ ){0,6}(?:achieve|deliver|produce|generate)\b", re.I)
+_MEMBERS = re.compile(r"\bwhich (?:organi[sz]ations|councils|partners|bodies|agencies|charities|providers|groups|sites) (?:are|were|is|was|took part|take part|joined|make up|made up|sit|sat)\b", re.I)
+_ROLE_ASKED = re.compile(r"\bwhat (?:is|was) (?:[\w'’-]+ ){1,4}(?:role|job|position|title)\b", re.I)
+_WHERE = re.compile(r"\bwhere (?:is|are|was|were) (?:it|they|the|\w+ (?:based|located|held))\b|\bin which (?:\w+ )?(?:city|cities|towns?|county|counties|areas?|regions?|places?|localit(?:y|ies)|parts? of)\b", re.I)
 
 # A sentence holds the target's kind of fact when it has one of these.
 PERSON = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z']+)+\b|\b(?:Dr|Prof|Professor|Sir|Dame|Cllr)\.? [A-Z]")
 AMOUNT = re.compile(r"[£$€]\s?\d|\d\s?%|(?<![\d,.])\d[\d,.]*+\s?(?:k|m|bn|million|billion|thousand|per cent|percent)\b|\b\d{2,}\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|hundred)\b", re.I)
 DATE = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
 OUTCOME_WORDS = re.compile(r"\b(?:reduc\w*|increas\w*|fell|rose|improv\w*|saved|saving\w*|fewer|more|less|drop\w*|cut|halv\w*|doubl\w*)\b", re.I)
+ROLE_NOUNS = re.compile(r"\b(?:director|chief|executive|manager|chair\w*|lead|leader|founder|officer|co-?ordinator|head|trustee|commissioner|president|secretary|minister|ceo|cllr|councillor)\b", re.I)
 PLACE_WORDS = re.compile(r"\b(?:in|at|across|throughout) [A-Z][a-z]+")
 
 
@@ -88,8 +91,12 @@ def target_of(question: str) -> str | None:
         return "date"
     if _AMOUNT.search(question):
         return "amount"
+    if _MEMBERS.search(question):
+        return "members"
     if _WHO.search(question):
         return "person"
+    if _ROLE_ASKED.search(question):
+        return "role"
     if _WHERE.search(question):
         return "place"
     return None
@@ -114,6 +121,10 @@ def holds_target(sentence: str, target: str | None) -> bool:
         return _has_amount(sentence) and bool(OUTCOME_WORDS.search(sentence))
     if target == "steps":
         return sentence.rstrip().endswith(":") or sentence.count("\n- ") >= 2
+    if target == "members":  # "which organisations are members of X": a sentence naming several
+        return len(proper_names(sentence)) >= 2
+    if target == "role":  # "what is X's role at Y": a sentence that names a post
+        return bool(ROLE_NOUNS.search(sentence))
     if target == "place":
         return bool(PLACE_WORDS.search(sentence))
     return True

@@ -112,3 +112,38 @@ def test_a_long_question_whose_words_several_passages_share_is_related_whatever_
     one_word = STEERING.model_copy(update={"similarity": 0.30, "text": "The board met in Coventry."})
     assert judge(question, [shared]) == "related"
     assert judge(question, [one_word]) == "abstain"
+
+
+@pytest.mark.parametrize(
+    ("question", "target"),
+    [
+        ("How long did the collaboration between Collaborate and Coventry last?", "amount"),
+        ("How long should a pilot run before we judge it?", None),  # advice, not a duration on record
+        ("What social return on investment did Westminster's Family Recovery Programme achieve?", "results"),
+        ("In which local areas were the 25 Local Vision programmes based?", "place"),
+        ("Which organisations are members of the Community Engagement Network?", "members"),
+        ("What is Jane Okafor's role at the council?", "role"),
+    ],
+)
+def test_more_kinds_of_fact_asked_for(question: str, target: str | None) -> None:
+    assert target_of(question) == target
+
+
+def test_members_and_roles_need_a_sentence_that_names_them() -> None:
+    members = "Which organisations are members of the steering group?"
+    assert judge(members, [STEERING]) == "related"  # one person named, no list of bodies
+    listed = STEERING.model_copy(update={"text": "The steering group brought together Coventry City Council, Grapevine and Positive Youth Foundation."})
+    assert judge(members, [listed]) == "answer"
+    role = "What is Jane Okafor's role on the steering group?"
+    assert judge(role, [CHAIRED]) == "answer"  # co-chaired: a post
+    assert judge(role, [NAMED.model_copy(update={"text": "Jane Okafor spoke to the steering group about Coventry."})]) == "related"
+
+
+def test_the_sentence_before_may_name_what_the_answer_refers_to() -> None:
+    alliance = STEERING.model_copy(
+        update={"text": "The Survivor Support Fund was created in Scotland. The full alliance is Scottish Government, Penumbra and Health in Mind."}
+    )
+    alone = alliance.model_copy(update={"text": "The full alliance is Scottish Government, Penumbra and Health in Mind."})
+    question = "Which organisations are in the alliance that delivers the Survivor Support Fund?"
+    assert SupportGate().judge(question, [alliance], lambda _: True) == "answer"
+    assert SupportGate().judge(question, [alone], lambda _: True) == "related"  # nothing ties the list to the Fund
