@@ -1,6 +1,6 @@
 """Retrieval and answer quality on the eval sets, each set alone and the older three together: the
 figures of README's Quality tables, from the same functions `learnloop eval` runs (not timings).
-heldout.jsonl is for the end of a change only: run it then, and report it as it comes."""
+heldout.jsonl and blind.jsonl are for the end of a change only: run them then, and report them as they come."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from index import RETRIEVAL_MODES
 
 
 def run(quick: bool) -> dict:
-    names = ("dev",) if quick else ("dev", "extra", "holdout", "tune", "heldout")
+    names = ("dev",) if quick else ("dev", "extra", "holdout", "tune", "heldout", "blind")
     sets = {name: load_questions(EVAL / f"{name}.jsonl") for name in names}
-    if not quick:  # the three older sets pooled; tune and heldout (conversational and near-miss questions) stay apart
+    if not quick:  # the three older sets pooled; tune, heldout and blind (conversational and near-miss questions) stay apart
         sets["all"] = [q for name in ("dev", "extra", "holdout") for q in sets[name]]
     with tempfile.TemporaryDirectory() as tmp:
         services = fresh_services(Path(tmp))
