@@ -8,7 +8,9 @@ questions are searched again and, where the support gate now passes, marked reso
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,6 +23,11 @@ from index.db import utcnow
 from ingest import Embedder
 
 SAME_QUESTION = 0.85
+# Question vectors kept between re-checks (about 1.5 KB each at 384 dimensions): a re-check after
+# each reflection embedded every open question again, up to a thousand in one call that held the
+# one embedding thread for seconds while queries queued behind it (README, Load).
+VECTORS_KEPT = 2048
+EMBED_SLICE = 32
 
 
 @dataclass
@@ -37,6 +44,8 @@ class GapFinder:
         self.engine = engine
         self.embedder = embedder
         self.limit = limit
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # question text -> vector, least recently used first
+        self._lock = threading.Lock()
 
     def _open_questions(self) -> list[tuple[QueryLog, str]]:
         with Session(self.engine) as session:
@@ -60,7 +69,7 @@ class GapFinder:
         rows = self._open_questions()
         if not rows:
             return []
-        vectors = self.embedder.embed_batch([row[0].question for row in rows])
+        vectors = self.vectors([row[0].question for row in rows])
         groups: list[GapGroup] = []
         centres: list[np.ndarray] = []
         for (entry, reason), vector in zip(rows, vectors, strict=True):
@@ -75,6 +84,24 @@ class GapFinder:
                 group.question_ids.append(entry.id)
             group.reasons.add(reason)
         return groups
+
+    def vectors(self, questions: Sequence[str]) -> list[np.ndarray]:
+        """One vector per question; only questions not kept from an earlier call are embedded, each
+        once, EMBED_SLICE at a time so a query waits for one slice at most, not the whole list."""
+        distinct = list(dict.fromkeys(questions))
+        with self._lock:
+            found = {q: self._vectors[q] for q in distinct if q in self._vectors}
+        missing = [q for q in distinct if q not in found]
+        for start in range(0, len(missing), EMBED_SLICE):
+            part = missing[start : start + EMBED_SLICE]
+            found.update(zip(part, self.embedder.embed_batch(part), strict=True))
+        with self._lock:
+            for question in distinct:
+                self._vectors[question] = found[question]
+                self._vectors.move_to_end(question)
+            while len(self._vectors) > VECTORS_KEPT:
+                self._vectors.popitem(last=False)
+        return [found[q] for q in questions]
 
     def recheck(self, can_answer: Callable[[str], bool]) -> int:
         """Close unanswered gaps the corpus can now answer; returns how many questions were resolved."""

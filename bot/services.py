@@ -22,6 +22,9 @@ from ingest import Embedder, IngestPipeline, load_embedder
 from ingest.pipeline import LEARNING_LOG_DIR
 
 GAP_RECHECK_SETTLE_S = 0.5  # a re-check overlapping a query embedding slows it down; see Coalescing
+# Each re-check searches every open gap again, a query embedding each: while reflections keep coming
+# they take at most a fifth of the time, so the queries queued on the one embedding thread go first.
+GAP_RECHECK_DUTY = 0.2
 
 
 @dataclass
@@ -86,7 +89,7 @@ class Services:
     def gap_rechecks(self) -> Coalescing:
         """Gap re-checks in the background so publishing stays fast; a burst of reflections costs
         one or two re-checks, not one each, and they start once the burst has settled."""
-        return Coalescing(self.recheck_gaps, "gap-recheck", settle=GAP_RECHECK_SETTLE_S)
+        return Coalescing(self.recheck_gaps, "gap-recheck", settle=GAP_RECHECK_SETTLE_S, duty=GAP_RECHECK_DUTY)
 
     def recheck_gaps(self) -> int:
         return self.gaps.recheck(self.answers.can_answer)

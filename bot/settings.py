@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted, in characters.")
     max_body_bytes: int = Field(256_000, ge=1024, description="Largest HTTP request body accepted, in bytes.")
     log_format: Literal["text", "json"] = Field("text", description="`serve` logs as text, or as one JSON object per line (with request and Slack event ids).")
+    serve_embed_threads: int = Field(
+        1, ge=1, le=64,
+        description="Threads torch gives each query embedding in `serve`: request threads take the other cores, and an oversubscribed team of two took 60x longer (README, Load).",
+    )
 
     slack_bot_token: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token"))
     slack_signing_secret: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret"))

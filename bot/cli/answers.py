@@ -52,10 +52,12 @@ def serve(
 
     from bot.http.app import create_app
     from bot.logs import uvicorn_log_config
+    from bot.serving import tune_for_serving
 
     if not ctx.obj.api_key_scopes() and not is_loopback(host):
         console.print(f"[red]error:[/red] refusing to serve an open API on {escape(host)}: set LEARNLOOP_API_KEYS, or bind to 127.0.0.1.", soft_wrap=True, highlight=False)
         raise typer.Exit(1)
+    tune_for_serving(ctx.obj.serve_embed_threads)
     uvicorn.run(create_app(ctx.obj), host=host, port=port, log_level="info", log_config=uvicorn_log_config(log_format or ctx.obj.log_format))
 
 
