@@ -67,6 +67,7 @@ test-llm: $(LLM_STAMP)
 	$(BIN)/python -m pytest -m llm -s
 
 bench: install
+	$(BIN)/pip install --quiet -e '.[bench]'  # locust, psutil, py-spy: the soak's load, RSS samples and profiles
 	$(BIN)/python -m bench
 
 clean:
