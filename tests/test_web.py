@@ -198,6 +198,10 @@ def test_share_form_needs_its_csrf_token(client: TestClient, services: Services)
         assert stranger.post("/learning", data={**LESSON, "csrf_token": stolen}).status_code == 400
     assert len(services.reflections.list(status="pending", limit=500)) == before
     assert client.cookies.get(CSRF_COOKIE)
+    with TestClient(client.app, follow_redirects=False) as odd:  # a cookie the browser sent as Latin-1 bytes: refused, not a 500
+        odd_token = token(odd)
+        odd.cookies.clear()
+        assert odd.post("/learning", data={**LESSON, "csrf_token": odd_token}, headers={"cookie": f"{CSRF_COOKIE}=caf\xe9".encode("latin-1")}).status_code == 400
 
 
 def test_shared_learning_waits_for_review_and_is_approved_on_the_review_page(client: TestClient, services: Services) -> None:
@@ -332,6 +336,34 @@ def test_a_session_ends_when_its_key_is_revoked_or_forged() -> None:
     assert before.csrf_valid(csrf, before.csrf_token(csrf))
     assert not before.csrf_valid(before.new_csrf_cookie(), before.csrf_token(csrf))
     assert not before.csrf_valid(csrf, None) and not before.csrf_valid(None, before.csrf_token(csrf))
+
+
+def test_a_csrf_token_is_bound_to_its_session(keyed: TestClient, services: Services) -> None:
+    """A visitor without a key gets a CSRF cookie and token from /sign-in; planted in an admin's
+    browser (a sibling subdomain can set cookies), that pair must not approve or reject anything."""
+    pending = services.reflections.create(ReflectionCreate(**LESSON), "web")
+    assert sign_in(keyed, "boss").status_code == 303
+    session = keyed.cookies.get(SESSION_COOKIE)
+    with TestClient(keyed.app, follow_redirects=False) as stranger:
+        planted_token = token(stranger, "/sign-in")
+        planted_cookie = stranger.cookies.get(CSRF_COOKIE)
+    keyed.cookies.clear()
+    keyed.cookies.set(SESSION_COOKIE, session)
+    keyed.cookies.set(CSRF_COOKIE, planted_cookie)
+    forged = keyed.post(f"/review/{pending.id}", data={"csrf_token": planted_token, "decision": "rejected"})
+    assert forged.status_code == 400 and services.reflections.get(pending.id).status == "pending"
+    own = token(keyed, "/review")  # the admin's own page, with the same cookies, still works
+    assert keyed.post(f"/review/{pending.id}", data={"csrf_token": own, "decision": "rejected"}).status_code == 303
+    assert services.reflections.get(pending.id).status == "rejected"
+    keyed.cookies.clear()
+
+
+@pytest.mark.parametrize("odd", ["²", "①", "٣", "１"])
+def test_digits_other_than_ascii_are_not_numbers_here(client: TestClient, odd: str) -> None:
+    """str.isdigit() says yes to '²' and int() then fails: a passage id or page number is ASCII digits or nothing."""
+    assert client.get(f"/passages/{odd}").status_code == 404
+    page = client.get("/precedents", params={"q": "collaboration", "page": odd})
+    assert page.status_code == 200 and 'aria-current="page"' in page.text
 
 
 def test_passage_pages_follow_the_catalog_as_it_changes(client: TestClient, services: Services) -> None:

@@ -64,9 +64,9 @@ PassagesDep = Annotated[Passages, Depends(passages_of)]
 
 
 async def checked_form(request: Request) -> FormData:
-    """The posted form, once its CSRF token matches the visitor's cookie; otherwise a 400 page."""
+    """The posted form, once its CSRF token matches the visitor's CSRF and session cookies; otherwise a 400 page."""
     form = await request.form()
-    if not security_of(request).csrf_valid(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD)):
+    if not security_of(request).csrf_valid(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD), request.cookies.get(SESSION_COOKIE)):
         raise PageError(400, "This form has expired", "Go back, reload the page and send the form again.")
     return form
 

@@ -2,8 +2,10 @@
 
 A signed-in browser holds an HttpOnly, SameSite=Strict cookie carrying an HMAC of its key, never
 the key: revoking the key in LEARNLOOP_API_KEYS signs that browser out. Every POST form carries a
-token that must match the visitor's CSRF cookie (double submit, the token signed by the server),
-so another site can neither forge a form nor replay one without the cookie it cannot read.
+token that must match the visitor's CSRF cookie (double submit, the token signed by the server)
+and their session cookie, so another site can neither forge a form nor replay one without the
+cookie it cannot read, and a CSRF cookie planted in the browser (by a sibling subdomain, say) with a
+token fetched for it is worthless against a signed-in session.
 """
 
 from __future__ import annotations
@@ -73,15 +75,22 @@ class WebSecurity:
     def new_csrf_cookie() -> str:
         return secrets.token_urlsafe(32)
 
-    def csrf_token(self, cookie: str) -> str:
-        """The hidden form value that goes with the visitor's CSRF cookie."""
-        return self._csrf.dumps(cookie)
+    def _session_tag(self, session: str | None) -> str:
+        """What binds a CSRF token to the session cookie it was made for ('' when signed out)."""
+        return hmac.new(self._secret, b"csrf\x00" + (session or "").encode(), hashlib.sha256).hexdigest()[:32]
 
-    def csrf_valid(self, cookie: str | None, token: object) -> bool:
+    def csrf_token(self, cookie: str, session: str | None = None) -> str:
+        """The hidden form value that goes with the visitor's CSRF cookie and session cookie."""
+        return self._csrf.dumps([cookie, self._session_tag(session)])
+
+    def csrf_valid(self, cookie: str | None, token: object, session: str | None = None) -> bool:
         if not cookie or not isinstance(token, str) or len(token) > 512:
             return False
         try:
             expected = self._csrf.loads(token, max_age=CSRF_MAX_AGE_S)
         except BadSignature:
             return False
-        return hmac.compare_digest(str(expected), cookie)
+        if not (isinstance(expected, list) and len(expected) == 2 and all(isinstance(part, str) for part in expected)):
+            return False
+        same_cookie = hmac.compare_digest(expected[0].encode(), cookie.encode())  # bytes: a str with 'é' in it raises
+        return hmac.compare_digest(expected[1], self._session_tag(session)) and same_cookie

@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse
 
 from bot.http.deps import RANK
 from bot.settings import ApiScope
-from bot.web.security import CSRF_COOKIE, CSRF_FIELD, WebSecurity
+from bot.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, WebSecurity
 from bot.web.text import highlight, linked_markers, pages
 
 SERVICE_NAME = "Learnloop"
@@ -51,7 +51,7 @@ class Renderer:
         page = self.env.get_template(template).render(
             request_path=request.url.path, scope=scope, navigation=navigation, service_name=SERVICE_NAME,
             signed_in=not self.security.open and scope is not None, keyed=not self.security.open,
-            csrf_field=CSRF_FIELD, csrf_token=self.security.csrf_token(cookie), **context,
+            csrf_field=CSRF_FIELD, csrf_token=self.security.csrf_token(cookie, request.cookies.get(SESSION_COOKIE)), **context,
         )
         response = HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
         if fresh:

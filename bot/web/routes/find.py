@@ -91,7 +91,7 @@ def precedents(request: Request, services: PageServices, scope: ReadPage, render
         except ValidationError as error:
             errors = {**field_errors(error, {"q": FILTER_LABELS["q"]}), **errors}
     asked_page = params.get("page", "1")
-    page = int(asked_page) if asked_page.isdigit() and len(asked_page) <= 3 else 1
+    page = int(asked_page) if asked_page.isascii() and asked_page.isdigit() and len(asked_page) <= 3 else 1  # '²'.isdigit() too
     page = min(max(page, 1), MOST // PER_PAGE)
     hits: list[Hit] = []
     if query and not errors:
@@ -128,7 +128,7 @@ def _pagination(request: Request, page: int, pages: int) -> dict:
 def passage(chunk_id: str, request: Request, services: PageServices, passages: PassagesDep, scope: ReadPage, renderer: RendererDep) -> HTMLResponse:
     """A passage between its neighbours, with its document, its place and a reference to paste."""
     missing = PageError(404, "Passage not found", "There is no passage with that number. It may have been deleted; search again from the precedents page.")
-    if not chunk_id.isdigit() or len(chunk_id) > 10:
+    if not (chunk_id.isascii() and chunk_id.isdigit()) or len(chunk_id) > 10:  # '²' and '٣' are digits to str.isdigit()
         raise missing
     meta = services.searcher.meta(int(chunk_id))  # in memory, once the searcher has caught up with the catalog
     place = passages.place_of(meta.document_id, meta.chunk_id, services.searcher.revision) if meta else None
