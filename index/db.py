@@ -81,13 +81,16 @@ class ErasedSource(SQLModel, table=True):
 
 
 def make_engine(url: str) -> Engine:
-    """Create the engine for `url`; SQLite gets WAL and foreign keys so it behaves like PostgreSQL."""
+    """Create the engine for `url`; SQLite gets WAL and foreign keys so it behaves like PostgreSQL.
+
+    Parameters are hidden from SQLAlchemy's error messages: a failed insert would otherwise put the
+    question or reflection it was storing into any log line or traceback that shows the error."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API objects

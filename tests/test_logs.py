@@ -9,13 +9,17 @@ import os
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.logs import MAX_REQUEST_ID, DropQueryString, request_id_from
+from index.db import make_engine
 from tests.conftest import REPO, LiveServer, free_port
 from tests.slack_standin import SlackStandIn
 from tests.test_slack import SECRET, fixture, send_event, unique
@@ -39,6 +43,22 @@ def test_the_access_log_drops_query_strings() -> None:
     record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d', ("1.2.3.4:5", "GET", "/search?q=my+question", "1.1", 200), None)
     assert DropQueryString().filter(record)
     assert record.getMessage() == '1.2.3.4:5 - "GET /search HTTP/1.1" 200'
+
+
+def test_a_database_error_does_not_carry_the_question_into_the_log(tmp_path: Path) -> None:
+    """SQLAlchemy puts a failed statement's parameters in its message, and a traceback logged at
+    ERROR would then hold the question or reflection being stored: the engines hide them."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'q.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE asked (question TEXT)")
+        connection.exec_driver_sql("CREATE TRIGGER refuse BEFORE INSERT ON asked BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
+    question = "my private question about a named family"
+    with pytest.raises(SQLAlchemyError) as raised, engine.begin() as connection:
+        connection.execute(text("INSERT INTO asked VALUES (:q)"), {"q": question})
+    logged = "".join(traceback.format_exception(raised.value))
+    assert "disk trouble" in logged and "named family" not in logged
+    engine.dispose()
+    assert make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none").hide_parameters  # not connected: the engine is lazy
 
 
 @pytest.fixture
