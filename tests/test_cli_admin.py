@@ -122,6 +122,21 @@ def test_review_from_the_terminal_publishes_rejects_and_refuses_unknown_ids(cata
     assert "pending, published, rejected" in fails(env, "reflections", "list", "--status", "approved")
 
 
+def test_stored_text_cannot_drive_the_reviewers_terminal(catalog) -> None:
+    """A reflection or question may hold ESC sequences (clear the screen, hide text, move the cursor
+    over another row, set the title): the tables show them as � instead of sending them to the terminal."""
+    services, env = catalog
+    services.reflections.create(
+        ReflectionCreate(what_happened="We piloted escape codes with three providers.", what_we_learned="Clear\x1b[2J\x1b[1A\x1b[8mhidden \x1b]0;title\x07 \x9b31m", team="T\x1b[31mred"),
+        origin="api",
+    )
+    as_json(env, "ask", "What is the wombat \x1b[2Jthreshold in Tasmania?")
+    for command in (("reflections", "list"), ("gaps",)):
+        shown = run(env, *command).stdout
+        assert "\x1b" not in shown and "\x9b" not in shown and "\x07" not in shown, command
+        assert "\ufffd" in shown, command
+
+
 def test_delete_erases_everywhere_and_prints_what_was_erased(catalog) -> None:
     services, env = catalog
     carers = as_json(env, "reflections", "list", "--status", "pending")[1]["id"]

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
-from bot.cli.common import catalog_from, counted, fails_cleanly, out, print_json, services_from
+from bot.cli.common import catalog_from, counted, fails_cleanly, out, plain, print_json, services_from
 from bot.cli.filters import SourceTypeOption, search_filters
 from bot.http.schemas import DocumentPublic, Gap
 from index import Catalog
@@ -44,7 +43,7 @@ def documents(
         return
     table = Table("id", "type", "year", "title", "authors", "source", title=counted(len(found), "document"))
     for d in found:
-        table.add_row(str(d.id), d.source_type, str(d.year or ""), Text(d.title), Text(", ".join(d.authors)), Text(d.source))
+        table.add_row(str(d.id), d.source_type, str(d.year or ""), plain(d.title), plain(", ".join(d.authors)), plain(d.source))
     out.print(table)
 
 
@@ -57,5 +56,5 @@ def gaps(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help=
         return
     table = Table("asked", "last asked", "why", "question", title=counted(len(found), "open knowledge gap"))
     for g in found:
-        table.add_row(str(g.count), f"{g.last_asked:%Y-%m-%d %H:%M}", ", ".join(g.reasons), Text(g.question))
+        table.add_row(str(g.count), f"{g.last_asked:%Y-%m-%d %H:%M}", ", ".join(g.reasons), plain(g.question))
     out.print(table)

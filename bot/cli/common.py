@@ -15,6 +15,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from bot.cli.progress import TerminalProgress
@@ -24,6 +25,14 @@ from index import Catalog, LearnloopError
 
 console = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)  # a result line stays one line when piped
+# C0 controls but tab and newline, DEL and the C1 controls (0x9b is CSI on some terminals).
+_CONTROLS = dict.fromkeys([*range(0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)], "\ufffd")
+
+
+def plain(text: str) -> Text:
+    """Stored text (a reflection, a question, a title) for a table cell: shown, never acted on. Rich
+    passes ESC through, so a reflection could otherwise clear the reviewer's screen or hide a row."""
+    return Text(text.translate(_CONTROLS))
 
 
 def services_from(ctx: typer.Context, progress: TerminalProgress | None = None) -> Services:

@@ -11,9 +11,8 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
-from bot.cli.common import console, counted, fails_cleanly, out, print_json, services_from
+from bot.cli.common import console, counted, fails_cleanly, out, plain, print_json, services_from
 from bot.http.routes.reflections import public
 from bot.reflection_models import ReflectionPublic
 from index import LearnloopError
@@ -58,7 +57,7 @@ def list_reflections(
         return
     table = Table("id", "status", "created", "origin", "team", "what we learned", title=counted(len(found), "reflection"))
     for r in found:
-        table.add_row(r.id, r.status, f"{r.created_at:%Y-%m-%d}", r.origin, Text(r.team), Text(r.what_we_learned[:200]))
+        table.add_row(r.id, r.status, f"{r.created_at:%Y-%m-%d}", r.origin, plain(r.team), plain(r.what_we_learned[:200]))
     out.print(table)
 
 
