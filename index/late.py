@@ -6,13 +6,13 @@ its best-matching passage token keeps that line visible. The token vectors come 
 forward pass as the pooled vector, so ingest pays nothing extra for them; they rerank the best
 dense and keyword candidates as a third list for fusion (README, Retrieval quality).
 
-Token vectors were the bulk of a replica's memory (about 90 a chunk, 35 KB at 384 int8 dimensions).
-So each is projected to 128 dimensions and renormalised, then stored as int8 with one float scale
-per token: 12 KB a chunk. The projection (token_projection.npy) is the top 128 right singular
-vectors of the bundled corpus's 29,550 token vectors (83% of their energy); the eval sets scored
-within 0.01 of the 384-dimensional vectors (README, Scale). In a serving process they live in a
-file, memory-mapped, and only a query's candidates are read. A model of another dimension has no
-fitted projection: its token vectors are stored whole.
+Each token vector is stored as int8 with one float scale per token, a quarter of float32, which
+scored the eval sets exactly as float32 did: about 90 tokens and 35 KB a chunk, the bulk of a
+replica's memory when they were kept in it. So a serving process keeps them in a file, memory-mapped,
+and reads only a query's candidates. Projecting them to fewer dimensions was tried and left out:
+128 dimensions (PCA of the corpus's tokens) cost dev 0.03 of hybrid MRR@10 and one gold answer,
+and even at 256 the late-interaction ranking changed its first passage for 2% of the questions
+(README, Scale).
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ import json
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +28,6 @@ from threadpoolctl import threadpool_limits
 
 from index.atomic import write_atomically, write_bytes_atomically
 
-STORED_DIM = 128
 _SCALE = np.dtype("<f4")
 
 # A MaxSim is a few million multiply-adds, done in about a millisecond on one thread. OpenBLAS's
@@ -39,35 +36,8 @@ _SCALE = np.dtype("<f4")
 threadpool_limits(limits=1, user_api="blas")
 
 
-@cache
-def projection() -> np.ndarray:
-    """The (model dim, 128) projection with orthonormal columns, shipped with the package."""
-    with resources.files("index").joinpath("token_projection.npy").open("rb") as stream:
-        return np.load(stream)
-
-
-def stored_dim(model_dim: int) -> int:
-    """The dimension token vectors of a `model_dim` model are stored at."""
-    return STORED_DIM if model_dim == projection().shape[0] else model_dim
-
-
-def project(vectors: np.ndarray) -> np.ndarray:
-    """Model token vectors projected to their stored dimension and renormalised (cosines stay cosines)."""
-    matrix = np.asarray(vectors, dtype=np.float32)
-    if matrix.shape[-1] != projection().shape[0]:
-        return matrix
-    projected = matrix @ projection()
-    return projected / np.maximum(np.linalg.norm(projected, axis=1, keepdims=True), 1e-9)
-
-
 def pack_tokens(vectors: np.ndarray) -> bytes:
-    """(tokens, model dim) float vectors as stored bytes: projected (`project`), then `pack_projected`."""
-    matrix = np.asarray(vectors, dtype=np.float32)
-    return pack_projected(project(matrix)) if matrix.size else b""
-
-
-def pack_projected(vectors: np.ndarray) -> bytes:
-    """(tokens, stored dim) float vectors as bytes: per-token float32 scales, then the int8 codes."""
+    """(tokens, dim) float vectors as bytes: per-token float32 scales, then the int8 codes."""
     matrix = np.asarray(vectors, dtype=np.float32)
     if matrix.size == 0:
         return b""
@@ -78,7 +48,7 @@ def pack_projected(vectors: np.ndarray) -> bytes:
 
 
 def unpack_tokens(blob: bytes | memoryview, dim: int) -> tuple[np.ndarray, np.ndarray]:
-    """The (codes, scales) that `pack_projected` wrote (no copy); empty arrays for an empty blob."""
+    """The (codes, scales) that `pack_tokens` wrote (no copy); empty arrays for an empty blob."""
     count = len(blob) // (dim + _SCALE.itemsize)
     if count * (dim + _SCALE.itemsize) != len(blob):
         raise ValueError(f"a token blob of {len(blob)} bytes does not hold {dim}-dimensional vectors")
@@ -173,8 +143,8 @@ class TokenIndex:
     memory (a delta), and removed ones are hidden, until the next start writes a new file.
     """
 
-    def __init__(self, model_dim: int) -> None:
-        self.dim = stored_dim(model_dim)
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
         self._file = TokenFile(None, self.dim, np.empty(0, np.int64), np.zeros(1, np.int64))
         self._delta: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._hidden: set[int] = set()
@@ -217,7 +187,7 @@ class TokenIndex:
             return []
         codes = np.concatenate([c for _, (c, _) in stored]).astype(np.float32)
         scales = np.concatenate([s for _, (_, s) in stored])
-        cosines = (project(query_tokens) @ codes.T) * scales
+        cosines = (np.asarray(query_tokens, dtype=np.float32) @ codes.T) * scales
         starts = np.cumsum([0] + [len(c) for _, (c, _) in stored[:-1]])
         best = np.maximum.reduceat(cosines, starts, axis=1)
         scores = best.mean(axis=0)

@@ -1,23 +1,19 @@
-"""Memory that fits a million chunks: the dense index chosen by size keeps recall, token vectors are
-projected to 128 dimensions and served from a memory-mapped file, and today's catalogs migrate."""
+"""Memory that fits a million chunks: the dense index chosen by size keeps recall, and token vectors
+are served from a memory-mapped file that a restart at the same revision reuses."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import faiss
 import numpy as np
 import pytest
-from sqlalchemy import text
 
-from bot.migrations import BOT_VERSIONS
 from index import Catalog, ChunkDraft, DocumentDraft, Searcher, SearchFilters, make_engine
-from index.late import STORED_DIM, TokenFile, TokenIndex, pack_tokens, project, unpack_tokens
-from index.migrations import upgrade
+from index.late import TokenFile, TokenIndex, pack_tokens, unpack_tokens
 from index.vectors import EXACT_BELOW, VectorIndex
 from ingest import encodings_of
-from tests.conftest import FIXTURES, FakeEmbedder
+from tests.conftest import FakeEmbedder
 
 DIM = 384
 
@@ -67,31 +63,20 @@ def _tokens(rng: np.random.Generator, count: int) -> np.ndarray:
     return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
 
 
-def test_token_vectors_are_stored_at_128_dimensions_and_score_like_the_full_ones() -> None:
-    rng = np.random.default_rng(2)
-    chunk = _tokens(rng, 40)
-    codes, scales = unpack_tokens(pack_tokens(chunk), STORED_DIM)
-    assert codes.shape == (40, STORED_DIM) and len(pack_tokens(chunk)) == 40 * (STORED_DIM + 4)
-    assert np.abs(codes * scales[:, None] - project(chunk)).max() <= scales.max() / 2 + 1e-6
-    index = TokenIndex(DIM)
-    index.add({1: pack_tokens(chunk), 2: pack_tokens(_tokens(rng, 40))})
-    assert [i for i, _ in index.rank(chunk[:5], [2, 1])] == [1, 2]  # a chunk's own tokens find it
-
-
 def test_token_file_is_memory_mapped_reused_at_the_same_revision_and_refused_when_stale(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     blobs = {i: pack_tokens(_tokens(rng, 5 + i)) for i in (3, 8, 20)}
     path = tmp_path / "tokens.bin"
-    written = TokenFile.write(path, STORED_DIM, [(3, blobs[3]), (5, b""), (8, blobs[8]), (20, blobs[20])], revision=7)
+    written = TokenFile.write(path, DIM, [(3, blobs[3]), (5, b""), (8, blobs[8]), (20, blobs[20])], revision=7)
     assert isinstance(written._data, np.memmap) and len(written) == 3 and written.get(5) is None
-    reopened = TokenFile.open(path, STORED_DIM, 7)
+    reopened = TokenFile.open(path, DIM, 7)
     assert reopened is not None
     for i, blob in blobs.items():
-        assert [a.tobytes() for a in reopened.get(i)] == [a.tobytes() for a in unpack_tokens(blob, STORED_DIM)]
-    assert TokenFile.open(path, STORED_DIM, 8) is None  # the catalog moved on
+        assert [a.tobytes() for a in reopened.get(i)] == [a.tobytes() for a in unpack_tokens(blob, DIM)]
+    assert TokenFile.open(path, DIM, 8) is None  # the catalog moved on
     with path.open("ab") as stream:
         stream.write(b"\0")
-    assert TokenFile.open(path, STORED_DIM, 7) is None  # not the file the stamp describes
+    assert TokenFile.open(path, DIM, 7) is None  # not the file the stamp describes
 
     index = TokenIndex(DIM)
     index.replace_file(written)
@@ -99,7 +84,7 @@ def test_token_file_is_memory_mapped_reused_at_the_same_revision_and_refused_whe
     index.remove([8])
     assert sorted(i for i, _ in index.rank(_tokens(rng, 3), [3, 8, 20, 21])) == [3, 20, 21]
     assert len(index) == 3
-    anonymous = TokenFile.write(None, STORED_DIM, [(3, blobs[3])], revision=1)
+    anonymous = TokenFile.write(None, DIM, [(3, blobs[3])], revision=1)
     assert anonymous.path is None and anonymous.get(3) is not None and not list(tmp_path.glob("learnloop-tokens-*"))
 
 
@@ -139,21 +124,3 @@ def test_a_restart_maps_the_token_file_instead_of_reading_token_vectors_again(tm
     assert [second.meta(i).text for i, _ in late][0] == body and texts[0] not in [second.meta(i).text for i, _ in late]
     second.drop_cache()
     assert not list((tmp_path / "index").glob("tokens*"))
-
-
-def test_migration_projects_stored_token_vectors_to_128_dimensions(tmp_path: Path) -> None:
-    shutil.copy(FIXTURES / "upgrade" / "learnloop-0.1.0.db", tmp_path / "learnloop.db")
-    engine = make_engine(f"sqlite:///{tmp_path / 'learnloop.db'}")
-    upgrade(engine, [BOT_VERSIONS], targets=("c0002",))
-    with engine.connect() as connection:
-        before = dict(connection.execute(text("SELECT chunk_id, vectors FROM chunktokens")).all())
-    upgrade(engine, [BOT_VERSIONS])
-    with engine.connect() as connection:
-        after = dict(connection.execute(text("SELECT chunk_id, vectors FROM chunktokens")).all())
-    engine.dispose()
-    assert before.keys() == after.keys() and before
-    for chunk_id, old in before.items():
-        old_codes, old_scales = unpack_tokens(old, DIM)
-        codes, scales = unpack_tokens(after[chunk_id], STORED_DIM)
-        assert len(codes) == len(old_codes)
-        assert np.abs(codes * scales[:, None] - project(old_codes * old_scales[:, None])).max() <= scales.max() / 2 + 1e-6
