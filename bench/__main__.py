@@ -9,11 +9,11 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from bench import ingest, quality, query, reflections, slack, soak, web
+from bench import embed, ingest, quality, query, reflections, slack, soak, web
 from bench.common import save
 
 BENCHES = {"ingest": ingest.run, "query": query.run, "reflections": reflections.run, "slack": slack.run, "quality": quality.run, "web": web.run,
-           "soak": soak.run}
+           "soak": soak.run, "embed": embed.run}
 
 
 def main(argv: list[str]) -> None:
