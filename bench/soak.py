@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,6 +57,7 @@ def run(quick: bool, users: int = USERS, minutes: float | None = None, profile: 
             with samples:
                 locust = swarm(root, url, plan, users, minutes)
             healthz = httpx.get(f"{url}/healthz").json()
+        shutil.rmtree(settings.home / "index", ignore_errors=True)  # derived files: the restart reads the catalog, as a new replica would
         with serving(root, env, "restart", None) as (url, server):
             rss_restart = warm_up(url, server)
     return report(locust, samples, rss_warm, rss_restart, healthz, users, minutes)
@@ -73,15 +75,15 @@ def serving(root: Path, env: dict, name: str, profile: Path | None) -> Iterator[
         launched = psutil.Process(process.pid)
         try:
             url = f"http://127.0.0.1:{port}"
-            wait_ready(url, process)
+            wait_ready(url, process, root / f"{name}.log")
             yield url, (launched.children()[0] if profile is not None else launched)
         finally:
-            # under py-spy, the server is stopped and py-spy left to write its samples and exit
-            (launched.children() or [launched])[0].terminate()
+            if process.poll() is None:  # under py-spy, the server is stopped and py-spy left to write its samples and exit
+                (launched.children() or [launched])[0].terminate()
             process.wait(60)
 
 
-def wait_ready(url: str, process: subprocess.Popen) -> None:
+def wait_ready(url: str, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
         try:
@@ -90,7 +92,7 @@ def wait_ready(url: str, process: subprocess.Popen) -> None:
         except httpx.TransportError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the server did not become ready (exit status {process.poll()})")
+            raise RuntimeError(f"the server did not become ready (exit status {process.poll()}); its log ends:\n{log.read_text()[-3000:]}")
         time.sleep(0.2)
 
 
