@@ -112,10 +112,11 @@ class SentenceTransformerEmbedder(BatchedEmbedder):
 def weights_digest(model_dir: Path) -> str:
     """A short digest of a model folder's config and weights: names the model wherever it is installed."""
     digest = hashlib.sha256()
-    for name in ("config.json", "model.safetensors"):
-        with (model_dir / name).open("rb") as file:
-            for block in iter(lambda: file.read(1 << 20), b""):
-                digest.update(block)
+    for path in sorted(model_dir.glob("*")):
+        if path.name == "config.json" or path.suffix in (".safetensors", ".bin"):
+            with path.open("rb") as file:
+                for block in iter(lambda: file.read(1 << 20), b""):
+                    digest.update(block)
     return f"{model_dir.name}-{digest.hexdigest()[:16]}"
 
 
