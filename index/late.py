@@ -60,9 +60,10 @@ def unpack_tokens(blob: bytes | memoryview, dim: int) -> tuple[np.ndarray, np.nd
 class TokenFile:
     """Packed token blobs of many chunks, one after another in a file read through a memory map.
 
-    The file holds the catalog's blobs as they are; beside it, in memory, only the sorted chunk
-    ids and their byte offsets (12 bytes a chunk). A stamp file names the catalog revision the
-    file reflects, so a restart at the same revision maps it instead of reading the catalog.
+    The file holds the catalog's blobs as they are; beside it, in memory and in a .index file, only
+    the sorted chunk ids and their byte offsets (16 bytes a chunk). A stamp file, written last,
+    names the catalog revision the files reflect, so a restart at the same revision maps them
+    instead of reading the catalog; files that do not agree with their stamp are written again.
     """
 
     def __init__(self, path: Path | None, dim: int, ids: np.ndarray, offsets: np.ndarray) -> None:
@@ -108,7 +109,7 @@ class TokenFile:
             mapped.path = None
             return mapped
         write_atomically(path, produce)
-        np.savez(_index_path(path), ids=np.array(ids, dtype=np.int64), offsets=np.array(offsets, dtype=np.int64))
+        write_bytes_atomically(_index_path(path), np.array(ids + offsets, dtype="<i8").tobytes())
         write_bytes_atomically(_stamp_path(path), json.dumps({"revision": revision, "chunks": len(ids), "dim": dim}).encode())
         return cls(path, dim, np.array(ids, dtype=np.int64), np.array(offsets, dtype=np.int64))
 
@@ -119,17 +120,18 @@ class TokenFile:
             stamp = json.loads(_stamp_path(path).read_text())
             if stamp.get("revision") != revision or stamp.get("dim") != dim:
                 return None
-            with np.load(_index_path(path)) as index:
-                ids, offsets = index["ids"], index["offsets"]
-            if len(ids) != stamp.get("chunks") or path.stat().st_size != offsets[-1]:
+            count = stamp.get("chunks")
+            index = np.fromfile(_index_path(path), dtype="<i8")
+            if not isinstance(count, int) or len(index) != 2 * count + 1 or path.stat().st_size != index[-1]:
                 return None
+            ids, offsets = index[:count], index[count:]
             return cls(path, dim, ids, offsets)
         except (OSError, ValueError, KeyError):
             return None
 
 
 def _index_path(path: Path) -> Path:
-    return path.with_suffix(".index.npz")
+    return path.with_suffix(".index")
 
 
 def _stamp_path(path: Path) -> Path:

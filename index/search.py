@@ -249,7 +249,7 @@ class Searcher:
     def drop_cache(self) -> None:
         """Delete the persisted FAISS index and token file: after an erasure they hold vectors that must not outlive it."""
         if self.cache_dir is not None:
-            for name in ("vectors.faiss", "vectors.json", "tokens.bin", "tokens.index.npz", "tokens.json"):
+            for name in ("vectors.faiss", "vectors.json", "tokens.bin", "tokens.index", "tokens.json"):
                 (self.cache_dir / name).unlink(missing_ok=True)
 
     def _saved_vectors(self, revision: int) -> VectorIndex | None:

@@ -77,6 +77,8 @@ def test_token_file_is_memory_mapped_reused_at_the_same_revision_and_refused_whe
     with path.open("ab") as stream:
         stream.write(b"\0")
     assert TokenFile.open(path, DIM, 7) is None  # not the file the stamp describes
+    (tmp_path / "tokens.index").write_bytes(b"\1" * 13)  # a torn offsets file
+    assert TokenFile.open(path, DIM, 7) is None
 
     index = TokenIndex(DIM)
     index.replace_file(written)
