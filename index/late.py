@@ -18,6 +18,7 @@ and even at 256 the late-interaction ranking changed its first passage for 2% of
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
@@ -72,6 +73,12 @@ class TokenFile:
         self._ids = ids
         self._offsets = offsets
         self._data = np.memmap(path, dtype=np.uint8, mode="r") if path is not None and offsets[-1] else np.empty(0, np.uint8)
+        # the mapped file itself, not whatever a later start renames over its name (see `erase`)
+        self._fd = os.open(path, os.O_WRONLY) if path is not None else None
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -84,6 +91,18 @@ class TokenFile:
         if at == len(self._ids) or self._ids[at] != chunk_id:
             return None
         return unpack_tokens(memoryview(self._data[self._offsets[at] : self._offsets[at + 1]]), self.dim)
+
+    def erase(self, chunk_ids: list[int]) -> None:
+        """Overwrite removed chunks' token vectors with zeros on disk: an erased reflection must not
+        stay in the file until the next start."""
+        if self._fd is None:
+            return
+        positions = [int(np.searchsorted(self._ids, chunk_id)) for chunk_id in chunk_ids]
+        present = [at for at, chunk_id in zip(positions, chunk_ids, strict=True) if at < len(self._ids) and self._ids[at] == chunk_id]
+        for at in present:
+            os.pwrite(self._fd, bytes(int(self._offsets[at + 1] - self._offsets[at])), int(self._offsets[at]))
+        if present:
+            os.fsync(self._fd)
 
     @classmethod
     def write(cls, path: Path | None, dim: int, blobs: Iterable[tuple[int, bytes]], revision: int) -> TokenFile:
@@ -106,7 +125,8 @@ class TokenFile:
             write_atomically(path, produce)
             mapped = cls(path, dim, np.array(ids, dtype=np.int64), np.array(offsets, dtype=np.int64))
             path.unlink()  # the map keeps the data; nothing is left behind
-            mapped.path = None
+            os.close(mapped._fd)
+            mapped.path, mapped._fd = None, None
             return mapped
         write_atomically(path, produce)
         write_bytes_atomically(_index_path(path), np.array(ids + offsets, dtype="<i8").tobytes())
@@ -171,6 +191,8 @@ class TokenIndex:
         with self._lock:
             self._delta = {i: v for i, v in self._delta.items() if i not in gone}
             self._hidden = self._hidden | gone
+            token_file = self._file
+        token_file.erase(sorted(gone))
 
     def _stored(self, candidates: Iterable[int]) -> Iterator[tuple[int, tuple[np.ndarray, np.ndarray]]]:
         with self._lock:

@@ -117,6 +117,7 @@ def test_a_restart_maps_the_token_file_instead_of_reading_token_vectors_again(tm
     second.sync()
     assert second.rank("trust in outcomes commissioning", 3, SearchFilters(), mode="late") == expected
 
+    first_span = (second._tokens._file._offsets[0], second._tokens._file._offsets[1])
     catalog.delete_document("0.md")  # later changes: the delta and the hidden set
     draft = DocumentDraft(source="3.md", content_hash="3", title="Doc", source_type="report")
     body = "Outcomes commissioning with trust, again"
@@ -124,5 +125,7 @@ def test_a_restart_maps_the_token_file_instead_of_reading_token_vectors_again(tm
     catalog.replace_document(draft, [chunk], encodings_of(FakeEmbedder().encode([f"Doc\n{body}"])))
     late = second.rank("trust in outcomes commissioning", 3, SearchFilters(), mode="late")
     assert [second.meta(i).text for i, _ in late][0] == body and texts[0] not in [second.meta(i).text for i, _ in late]
+    on_disk = (tmp_path / "index" / "tokens.bin").read_bytes()
+    assert not any(on_disk[slice(*first_span)]) and any(on_disk[first_span[1] :])  # the deleted chunk's vectors are zeroed
     second.drop_cache()
     assert not list((tmp_path / "index").glob("tokens*"))
