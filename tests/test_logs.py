@@ -20,8 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.logs import MAX_REQUEST_ID, DropQueryString, request_id_from
 from index.db import make_engine
-from tests.conftest import REPO, LiveServer, free_port
-from tests.slack_standin import SlackStandIn
+from tests.conftest import REPO, free_port
+from tests.slack_standin import SlackStandIn, serve_standin
 from tests.test_slack import SECRET, fixture, send_event, unique
 
 # The fake embedder is registered by tests.conftest, so the server starts without the real model.
@@ -63,9 +63,7 @@ def test_a_database_error_does_not_carry_the_question_into_the_log(tmp_path: Pat
 
 @pytest.fixture
 def standin() -> Iterator[SlackStandIn]:
-    stand_in = SlackStandIn()
-    with LiveServer(stand_in.app) as server:
-        stand_in.url = server.url
+    with serve_standin() as stand_in:
         yield stand_in
 
 

@@ -19,7 +19,7 @@ from bot.metrics import Metrics
 from bot.services import Services
 from ingest.queue import enqueue, prepare_queue, queue_app, queue_conninfo
 from tests.conftest import LiveServer, small_services, throwaway_database
-from tests.slack_standin import SlackStandIn
+from tests.slack_standin import SlackStandIn, serve_standin
 from tests.test_slack import SECRET, fixture, send_event, unique
 
 Samples = dict[tuple[str, frozenset], float]
@@ -47,9 +47,7 @@ def wait_for_value(client: httpx.Client, name: str, expected: float, timeout: fl
 
 @pytest.fixture
 def standin() -> Iterator[SlackStandIn]:
-    stand_in = SlackStandIn()
-    with LiveServer(stand_in.app) as server:
-        stand_in.url = server.url
+    with serve_standin() as stand_in:
         yield stand_in
 
 

@@ -21,7 +21,7 @@ from bot.records import QueryLog
 from bot.reflection_models import ReflectionCreate
 from bot.services import Services
 from tests.conftest import FIXTURES, LiveServer, clone_services
-from tests.slack_standin import SlackStandIn
+from tests.slack_standin import SlackStandIn, serve_standin
 
 pytestmark = pytest.mark.slow
 
@@ -34,10 +34,8 @@ def fixture(name: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def standin():
-    stand_in = SlackStandIn()
-    with LiveServer(stand_in.app) as server:
-        stand_in.url = server.url
+def standin() -> Iterator[SlackStandIn]:
+    with serve_standin() as stand_in:
         yield stand_in
 
 
