@@ -79,11 +79,11 @@ def test_persisted_vector_index_is_reused_and_rebuilt_when_stale(ingested, tmp_p
     services.searcher.save_cache()
     assert (tmp_path / "var" / "index" / "vectors.faiss").exists()
     fresh = Searcher(services.catalog, services.embedder, cache_dir=tmp_path / "var" / "index")
-    assert fresh._load_cache(services.catalog.revision())
+    assert fresh._saved_vectors(services.catalog.revision()) is not None
     assert fresh.search("salami slicing", 1)[0].title.startswith("Outcomes")
     services.catalog.delete_document(fresh.search("salami slicing", 1)[0].source)
     stale = Searcher(services.catalog, services.embedder, cache_dir=tmp_path / "var" / "index")
-    assert not stale._load_cache(services.catalog.revision())
+    assert stale._saved_vectors(services.catalog.revision()) is None
     stale.sync()
     after = stale.search("salami slicing", 5)
     assert len(after) == 5 and all(not h.title.startswith("Outcomes") for h in after)
