@@ -64,24 +64,26 @@ def list_reflections(
 @reflections.command()
 def approve(ctx: typer.Context, reflection_id: ReflectionId, as_json: AsJson = False) -> None:
     """Publish a reflection: searchable and citable as soon as this returns."""
-    with fails_cleanly():
-        services = services_from(ctx)
-        reflection = services.reflections.set_status(reflection_id, "published")
-        if reflection is None:
-            raise not_found(reflection_id)
-        services.gap_rechecks.wait()  # close the gaps it answers before the process ends
-        show(public(services, reflection), as_json, "Published")
+    decide(ctx, reflection_id, "published", as_json, "Published")
 
 
 @reflections.command()
 def reject(ctx: typer.Context, reflection_id: ReflectionId, as_json: AsJson = False) -> None:
     """Reject a reflection: out of every index and export; the row stays, so it can still be approved."""
+    decide(ctx, reflection_id, "rejected", as_json, "Rejected")
+
+
+def decide(ctx: typer.Context, reflection_id: str, status: str, as_json: bool, done: str) -> None:
+    """Set a reflection's status through the service behind PATCH; an approval waits for the gap
+    re-check it starts, so the process does not end in the middle of it."""
     with fails_cleanly():
         services = services_from(ctx)
-        reflection = services.reflections.set_status(reflection_id, "rejected")
+        reflection = services.reflections.set_status(reflection_id, status)
         if reflection is None:
             raise not_found(reflection_id)
-        show(public(services, reflection), as_json, "Rejected")
+        if status == "published":
+            services.gap_rechecks.wait()
+        show(public(services, reflection), as_json, done)
 
 
 @reflections.command()
