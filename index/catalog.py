@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from sqlalchemy import func, null, update
+import numpy as np
+from sqlalchemy import ColumnElement, Select, func, null, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
 from index.db import CatalogRevision, Chunk, ChunkTokens, Document, ErasedSource, create_schema, utcnow
 from index.records import ChunkDraft, ChunkEncoding, ChunkMeta, DocumentDraft, contextual_text
+from index.table import ChunkTable, DocumentFacts
+
+# Asked for by id in batches up to this many ids; above it the whole table is streamed and filtered.
+STREAM_ABOVE = 20_000
 
 
 class Catalog:
@@ -161,11 +166,47 @@ class Catalog:
         with self.engine.connect() as connection:
             return set(connection.execute(select(Chunk.id)).scalars())
 
-    def token_blobs(self) -> Iterator[tuple[int, bytes]]:
-        """(chunk id, packed token vectors) of every chunk that has them, by ascending id, streamed."""
+    def chunk_table(self) -> ChunkTable:
+        """Every stored chunk's id and document, with each document's filterable facts (Core
+        queries: a replica reads this at start-up and on every change, for every chunk)."""
         with self.engine.connect() as connection:
-            rows = connection.execution_options(yield_per=2000).execute(select(ChunkTokens.chunk_id, ChunkTokens.vectors).order_by(col(ChunkTokens.chunk_id)))
-            yield from ((chunk_id, blob) for chunk_id, blob in rows)
+            pairs = np.array(connection.execute(select(Chunk.id, Chunk.document_id).order_by(col(Chunk.id))).all(), dtype=np.int64).reshape(-1, 2)
+            documents = connection.execute(select(Document.id, Document.source_type, Document.year, Document.tags)).all()
+        facts = {document_id: DocumentFacts(source_type, year, tuple(t.lower() for t in tags or ())) for document_id, source_type, year, tags in documents}
+        return ChunkTable(pairs[:, 0], pairs[:, 1], facts)
+
+    def token_blobs(self, ids: np.ndarray | None = None) -> Iterator[tuple[int, bytes]]:
+        """(chunk id, packed token vectors) of every chunk that has them (or of those among the
+        sorted `ids`), by ascending id, streamed."""
+        yield from self._by_id(select(ChunkTokens.chunk_id, ChunkTokens.vectors), col(ChunkTokens.chunk_id), ids)
+
+    def vectors(self, ids: np.ndarray | None = None) -> Iterator[tuple[int, bytes]]:
+        """(chunk id, float32 embedding) of every chunk (or of those among the sorted `ids`), by ascending id, streamed."""
+        yield from self._by_id(select(Chunk.id, Chunk.embedding), col(Chunk.id), ids)
+
+    def contextual_texts(self, ids: np.ndarray | None = None) -> Iterator[tuple[int, str]]:
+        """(chunk id, contextual text) of every chunk (or of those among the sorted `ids`), by ascending id, streamed."""
+        query = select(Chunk.id, Document.title, Chunk.section, Chunk.text).join(Document, col(Chunk.document_id) == Document.id)
+        for chunk_id, title, section, text in self._by_id(query, col(Chunk.id), ids):
+            yield chunk_id, contextual_text(title, section, text)
+
+    def _by_id(self, query: Select, key: ColumnElement, ids: np.ndarray | None) -> Iterator[tuple]:
+        """Rows of `query` by ascending `key`, all of them or those whose key is among `ids`:
+        a few ids are asked for in batches, most of the catalog is streamed and filtered here."""
+        with self.engine.connect() as connection:
+            if ids is not None and len(ids) <= STREAM_ABOVE:
+                for start in range(0, len(ids), 500):
+                    batch = [int(i) for i in ids[start : start + 500]]
+                    yield from connection.execute(query.where(key.in_(batch)).order_by(key)).all()
+                return
+            wanted = None if ids is None else np.asarray(ids, dtype=np.int64)
+            rows = connection.execution_options(yield_per=2000).execute(query.order_by(key))
+            for partition in rows.partitions():
+                if wanted is None:
+                    yield from partition
+                    continue
+                keys = np.array([row[0] for row in partition], dtype=np.int64)
+                yield from (row for row, keep in zip(partition, np.isin(keys, wanted), strict=True) if keep)
 
     def chunk_metas(self, ids: Iterable[int] | None = None, with_tokens: bool = True) -> Iterator[tuple[ChunkMeta, ChunkEncoding]]:
         """Chunks with their document's metadata and encoding; all of them, or only `ids`.

@@ -1,26 +1,48 @@
-"""Keyword retrieval: BM25 (bm25s) over stemmed tokens, keyed by chunk id."""
+"""Keyword retrieval: BM25 (bm25s) over stemmed tokens, keyed by chunk id.
+
+A replica must not hold every chunk's terms: at 200,000 chunks the term lists alone were gigabytes.
+So the main tier keeps only bm25s's matrix, saved to disk with the chunk ids it covers and
+memory-mapped at the next start (a query reads only its terms' columns); the terms of chunks
+added since it was built are kept in a small delta tier, and removed chunks are hidden. When the
+delta grows past FOLD_AT, or a chunk is removed (an erased reflection must leave the saved
+matrix too), the main tier is rebuilt in the background from the catalog's texts and saved again.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
 import threading
+import uuid
+from array import array
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
+from pathlib import Path
 
 import bm25s
 import numpy as np
 import Stemmer
 
+from index.atomic import write_bytes_atomically
 from index.background import Coalescing
 from index.fusion import reciprocal_rank_fusion
 
 _STEMMER = Stemmer.Stemmer("english")
-# The main tier is rebuilt half a second after a change, and while reflections keep arriving for
-# at most a tenth of the time (a rebuild takes about 0.35 s at 10,000 chunks); until then the
-# delta tier holds the new chunks, so they are searchable at once either way.
+# The main tier is rebuilt half a second after the delta outgrows FOLD_AT (or a chunk is
+# removed), and while changes keep coming for at most a tenth of the time: a rebuild reads and
+# tokenises every chunk (about 40 s of one core at 50,000 chunks), while a delta of 2,000 chunks
+# is rebuilt in about 0.07 s on each change, so new chunks are searchable at once either way.
 REBUILD_SETTLE_S = 0.5
 REBUILD_DUTY = 0.1
+FOLD_AT = 2_000
+BUILD_BATCH = 5_000  # texts tokenised at a time while the main tier is built
+POINTER = "bm25.json"
 logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+# (chunk id, contextual text) of the chunks among the given ids that are still stored, by id.
+TextSource = Callable[[np.ndarray], Iterable[tuple[int, str]]]
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -39,24 +61,87 @@ def index_terms(texts: list[str]) -> list[list[str]]:
 
 @dataclass
 class _Tier:
-    """One immutable BM25 matrix over a fixed set of chunk ids."""
+    """One immutable BM25 matrix over a fixed, sorted set of chunk ids."""
 
-    order: list[int] = field(default_factory=list)
+    order: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     retriever: bm25s.BM25 | None = None
 
     @classmethod
-    def build(cls, tokens: dict[int, list[str]]) -> _Tier:
-        order = sorted(tokens)
+    def build(cls, terms: dict[int, list[str]]) -> _Tier:
+        order = sorted(terms)
         if not order:
             return cls()
         retriever = bm25s.BM25()
-        retriever.index([tokens[i] for i in order], show_progress=False)
-        return cls(order=order, retriever=retriever)
+        retriever.index([terms[i] for i in order], show_progress=False)
+        return cls(order=np.array(order, dtype=np.int64), retriever=retriever)
+
+    @classmethod
+    def build_from(cls, ids: np.ndarray, source: TextSource) -> _Tier:
+        """A tier over the stored chunks among `ids`, tokenised a batch at a time; only the token
+        ids are kept while it is built, never the term strings of every chunk."""
+        vocab: dict[str, int] = {}
+        order: list[int] = []
+        corpus: list[array] = []
+        batch: list[tuple[int, str]] = []
+
+        def flush() -> None:
+            for (chunk_id, _), terms in zip(batch, index_terms([text for _, text in batch]), strict=True):
+                order.append(chunk_id)
+                corpus.append(array("i", [vocab.setdefault(term, len(vocab)) for term in terms]))  # 4 bytes a term
+            batch.clear()
+
+        for pair in source(ids):
+            batch.append(pair)
+            if len(batch) == BUILD_BATCH:
+                flush()
+        flush()
+        if not order:
+            return cls()
+        vocab.setdefault("", len(vocab))  # bm25s scores term-less chunks through the empty token
+        ids_in_order = np.array(order, dtype=np.int64)
+        if np.any(np.diff(ids_in_order) <= 0):
+            raise ValueError("the text source must yield chunks in ascending id order")
+        retriever = bm25s.BM25()
+        retriever.index((corpus, vocab), show_progress=False)
+        return cls(order=ids_in_order, retriever=retriever)
+
+    def save(self, folder: Path) -> None:
+        """Write the tier to a new directory under `folder`, then point `folder/bm25.json` at it
+        (atomically) and remove older ones: a failed save leaves the previous tier in use."""
+        if self.retriever is None:
+            return
+        name = f"bm25-{uuid.uuid4().hex}"
+        target = folder / name
+        target.mkdir(parents=True)
+        try:
+            self.retriever.save(str(target), show_progress=False)
+            np.save(target / "order.npy", self.order)
+            write_bytes_atomically(folder / POINTER, json.dumps({"directory": name, "chunks": len(self.order)}).encode())
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        for old in folder.glob("bm25-*"):
+            if old.name != name:
+                shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> _Tier | None:
+        """The saved tier, its matrix memory-mapped; None when there is none or it is unreadable."""
+        try:
+            pointer = json.loads((folder / POINTER).read_text())
+            target = folder / str(pointer["directory"])
+            order = np.load(target / "order.npy")
+            retriever = bm25s.BM25.load(str(target), mmap=True, show_progress=False)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if len(order) != pointer.get("chunks") or len(retriever.scores["indptr"]) - 1 != len(retriever.vocab_dict):
+            return None
+        return cls(order=order.astype(np.int64), retriever=retriever)
 
     def knows(self, term: str) -> bool:
         return self.retriever is not None and term in self.retriever.vocab_dict
 
-    def search(self, query_tokens: list[str], k: int, allowed: set[int] | None, hidden: set[int]) -> list[tuple[int, float]]:
+    def search(self, query_tokens: list[str], k: int, allowed: np.ndarray | None, hidden: np.ndarray) -> list[tuple[int, float]]:
         if self.retriever is None:
             return []
         known = [t for t in query_tokens if t in self.retriever.vocab_dict]
@@ -64,77 +149,137 @@ class _Tier:
             return []
         # get_scores, not retrieve: retrieve starts a thread pool per call, about 1.5 ms of a 2 ms search
         scores = self.retriever.get_scores(known)
-        if allowed is not None or hidden:
-            scores = scores * np.array([(allowed is None or i in allowed) and i not in hidden for i in self.order], dtype=scores.dtype)
+        if allowed is not None:
+            scores = scores * np.isin(self.order, allowed, assume_unique=True)
+        if len(hidden):
+            scores = scores * ~np.isin(self.order, hidden, assume_unique=True)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.order[int(p)], float(scores[p])) for p in top if scores[p] > 0]
+        return [(int(self.order[p]), float(scores[p])) for p in top if scores[p] > 0]
 
 
 class KeywordIndex:
     """BM25 over the chunks' contextual text, updated without blocking on a full rebuild.
 
-    bm25s has no incremental add and rebuilding 10,000 chunks takes about 250 ms, too slow for a
-    reflection that must be searchable when its POST returns. So new chunks go to a small delta
-    tier at once, removed ones are hidden at once, and the main tier is rebuilt in a background
-    thread; while a delta exists the two tiers' rankings are fused by reciprocal rank.
+    bm25s has no incremental add, and rebuilding the main tier means reading and tokenising every
+    chunk, far too slow for a reflection that must be searchable when its POST returns. So new
+    chunks go to the delta tier at once, removed ones are hidden at once, and the main tier is
+    rebuilt in a background thread from `source` (module docstring); while a delta exists the two
+    tiers' rankings are fused by reciprocal rank. With a `folder`, the main tier is saved there
+    and loaded at the next start.
     """
 
-    def __init__(self, background: bool = True) -> None:
+    def __init__(self, source: TextSource, folder: Path | None = None, background: bool = True) -> None:
+        self._source = source
+        self._folder = folder
         self._background = background
         self._lock = threading.Lock()
-        self._tokens: dict[int, list[str]] = {}
         self._main = _Tier()
+        self._delta_terms: dict[int, list[str]] = {}
         self._delta = _Tier()
-        self._delta_ids: set[int] = set()
-        self._hidden: set[int] = set()
+        self._hidden = np.empty(0, np.int64)  # sorted ids of the main tier that were removed
+        self._removed_since_snapshot: set[int] | None = None
         self._rebuilder = Coalescing(self._rebuild_main, "bm25-rebuild", settle=REBUILD_SETTLE_S, duty=REBUILD_DUTY)
 
     def __len__(self) -> int:
-        return len(self._tokens)
+        with self._lock:
+            return len(self._main.order) - len(self._hidden) + len(self._delta_terms)
+
+    def start(self, ids: np.ndarray) -> None:
+        """Serve the chunks `ids` (sorted): from the saved main tier plus the difference when one
+        was saved, else from a main tier built now (and saved)."""
+        main = None if self._folder is None else _Tier.load(self._folder)
+        if main is None:
+            main = self._saved(_Tier.build_from(ids, self._source))
+        added = np.setdiff1d(ids, main.order, assume_unique=True)
+        removed = np.setdiff1d(main.order, ids, assume_unique=True)
+        terms = dict(zip(added.tolist(), index_terms([text for _, text in self._source(added)]), strict=True)) if len(added) else {}
+        with self._lock:
+            self._main, self._delta_terms, self._delta, self._hidden = main, {}, _Tier(), np.empty(0, np.int64)
+        self.apply(terms, removed.tolist())
 
     def update(self, added: dict[int, str], removed: list[int]) -> None:
         """Add texts by chunk id and drop removed ids; both take effect before this returns."""
         self.apply(dict(zip(added, index_terms(list(added.values())), strict=True)), removed)
 
     def apply(self, added: dict[int, list[str]], removed: list[int]) -> None:
-        """Add chunks' `index_terms` (made before any lock is taken) and drop removed ids.
+        """Add new chunks' `index_terms` (made before any lock is taken) and drop removed ids.
 
-        Searches see the change as a whole: a removed or re-added id is hidden in the main tier
-        and the delta tier holds the current terms, both swapped in under the lock.
+        Chunk ids are never reused, so an added id is new to both tiers. Searches see the change
+        as a whole: the new delta tier and hidden set are swapped in together under the lock.
         """
+        if not added and not removed:
+            return
         with self._lock:
-            for chunk_id in removed:
-                self._tokens.pop(chunk_id, None)
-            self._tokens.update(added)
+            gone = np.asarray(removed, dtype=np.int64)
+            in_main = gone[np.isin(gone, self._main.order)]
+            self._hidden = np.union1d(self._hidden, in_main)
+            if self._removed_since_snapshot is not None:
+                self._removed_since_snapshot.update(removed)
+            dropped = set(removed)
+            self._delta_terms = {i: t for i, t in self._delta_terms.items() if i not in dropped} | added
             if not self._background:
-                self._main, self._delta, self._delta_ids, self._hidden = _Tier.build(self._tokens), _Tier(), set(), set()
+                self._fold_now()
                 return
-            # new sets, never changed in place: a search reads the ones it took without copying
-            self._hidden = self._hidden.union(removed, added)
-            self._delta_ids = self._delta_ids.difference(removed).union(added)
-            self._delta = _Tier.build({i: self._tokens[i] for i in self._delta_ids})
-        self._rebuilder.request()
+            self._delta = _Tier.build(self._delta_terms)
+            fold = len(self._delta_terms) > FOLD_AT or len(self._hidden) > 0
+        if fold:
+            self._rebuilder.request()
+
+    def _fold_now(self) -> None:
+        """Rebuild the main tier from the terms at hand (no background: small indexes and tests);
+        the caller holds the lock."""
+        kept = np.setdiff1d(self._main.order, self._hidden, assume_unique=True)
+        terms = dict(zip(kept.tolist(), index_terms([text for _, text in self._source(kept)]), strict=True)) if len(kept) else {}
+        self._main = _Tier.build(terms | self._delta_terms)
+        self._delta_terms, self._delta, self._hidden = {}, _Tier(), np.empty(0, np.int64)
 
     def _rebuild_main(self) -> None:
-        """Fold the delta into a new main tier built from a snapshot, keeping later changes as the delta.
-
-        The swap changes no search's result set: chunks removed or replaced since the snapshot
-        (their terms are no longer the same list) stay hidden in the new main tier, and chunks
-        added or replaced since stay in the delta.
-        """
+        """Build a new main tier from a snapshot of the ids served, then swap it in: chunks removed
+        since the snapshot stay hidden in it, and chunks added since stay in the delta."""
         with self._lock:
-            snapshot = dict(self._tokens)
-        main = _Tier.build(snapshot)
+            snapshot = np.union1d(np.setdiff1d(self._main.order, self._hidden, assume_unique=True), np.array(sorted(self._delta_terms), dtype=np.int64))
+            self._removed_since_snapshot = set()
+        try:
+            main = _Tier.build_from(snapshot, self._source)
+        finally:
+            with self._lock:
+                removed_since, self._removed_since_snapshot = self._removed_since_snapshot or set(), None
         with self._lock:
+            gone = np.array(sorted(removed_since), dtype=np.int64)
             self._main = main
-            self._delta_ids = {i for i, terms in self._tokens.items() if snapshot.get(i) is not terms}
-            self._hidden = {i for i, terms in snapshot.items() if self._tokens.get(i) is not terms}
-            self._delta = _Tier.build({i: self._tokens[i] for i in self._delta_ids})
+            self._hidden = gone[np.isin(gone, main.order)]
+            self._delta_terms = {i: t for i, t in self._delta_terms.items() if i not in snapshot}
+            self._delta = _Tier.build(self._delta_terms)
+            clean = len(self._hidden) == 0
+        if clean:  # a tier that still holds a removed chunk is never written to disk
+            mapped = self._saved(main)
+            with self._lock:
+                if self._main is main:
+                    self._main = mapped
+
+    def _saved(self, main: _Tier) -> _Tier:
+        """`main` saved in the folder and mapped back from it (its matrix then lives in the page
+        cache, not the heap); `main` itself when there is no folder or the save failed."""
+        if self._folder is None:
+            return main
+        try:
+            main.save(self._folder)
+        except OSError as error:
+            logging.getLogger(__name__).error("The keyword index was not saved in %s (%s): serving from memory.", self._folder, error.strerror or error)
+            return main
+        return _Tier.load(self._folder) or main
+
+    def forget_saved(self) -> None:
+        """Delete the saved main tier: after an erasure it holds terms that must not outlive it."""
+        if self._folder is not None:
+            (self._folder / POINTER).unlink(missing_ok=True)
+            for old in self._folder.glob("bm25-*"):
+                shutil.rmtree(old, ignore_errors=True)
 
     def wait_until_merged(self, timeout: float = 30.0) -> None:
-        """Block until the background rebuild has folded every delta into the main tier (benchmarks, tests)."""
+        """Block until the background rebuild has folded the delta into the main tier (benchmarks, tests)."""
         self._rebuilder.wait(timeout)
 
     def mentions(self, text: str) -> bool:
@@ -143,16 +288,15 @@ class KeywordIndex:
             tiers = (self._main, self._delta)
         return any(tier.knows(term) for term in tokenize([text])[0] for tier in tiers)
 
-    def search(self, query: str, k: int, allowed: list[int] | None = None) -> list[tuple[int, float]]:
-        """Best `k` (chunk id, score) pairs with a positive BM25 score, within `allowed` when given."""
-        if k <= 0 or allowed == []:
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Best `k` (chunk id, score) pairs with a positive BM25 score, within the sorted `allowed` ids when given."""
+        if k <= 0 or (allowed is not None and len(allowed) == 0):
             return []
         query_tokens = index_terms([query])[0]
-        allowed_set = None if allowed is None else set(allowed)
         with self._lock:
             main, delta, hidden = self._main, self._delta, self._hidden
-        main_hits = main.search(query_tokens, k, allowed_set, hidden)
-        delta_hits = delta.search(query_tokens, k, allowed_set, set())
+        main_hits = main.search(query_tokens, k, allowed, hidden)
+        delta_hits = delta.search(query_tokens, k, allowed, np.empty(0, np.int64))
         if not delta_hits:
             return main_hits
         return reciprocal_rank_fusion([main_hits, delta_hits])[:k]

@@ -63,8 +63,9 @@ class TokenFile:
 
     The file holds the catalog's blobs as they are; beside it, in memory and in a .index file, only
     the sorted chunk ids and their byte offsets (16 bytes a chunk). A stamp file, written last,
-    names the catalog revision the files reflect, so a restart at the same revision maps them
-    instead of reading the catalog; files that do not agree with their stamp are written again.
+    says how many chunks the index describes, so a restart maps the files instead of reading the
+    catalog and appends only the chunks added since (`extend`); files that do not agree with their
+    stamp are written again.
     """
 
     def __init__(self, path: Path | None, dim: int, ids: np.ndarray, offsets: np.ndarray) -> None:
@@ -129,25 +130,54 @@ class TokenFile:
             mapped.path, mapped._fd = None, None
             return mapped
         write_atomically(path, produce)
-        write_bytes_atomically(_index_path(path), np.array(ids + offsets, dtype="<i8").tobytes())
-        write_bytes_atomically(_stamp_path(path), json.dumps({"revision": revision, "chunks": len(ids), "dim": dim}).encode())
+        _write_index(path, dim, ids, offsets, revision)
         return cls(path, dim, np.array(ids, dtype=np.int64), np.array(offsets, dtype=np.int64))
 
+    def extend(self, blobs: Iterable[tuple[int, bytes]], revision: int) -> TokenFile:
+        """This file with `blobs` appended (ids above every id it holds, ascending), mapped anew.
+
+        The blobs go after the last indexed byte (a tail left by an append that failed is cut
+        first), then the index and the stamp are replaced atomically: until they are, the file
+        reads as it was."""
+        if self.path is None:
+            raise ValueError("an anonymous token file cannot be extended")
+        ids, offsets = self._ids.tolist(), self._offsets.tolist()
+        with open(self.path, "r+b") as handle:
+            handle.truncate(offsets[-1])
+            handle.seek(offsets[-1])
+            for chunk_id, blob in blobs:
+                if blob:
+                    if ids and chunk_id <= ids[-1]:
+                        raise ValueError("token blobs are appended in ascending id order, above every id held")
+                    handle.write(blob)
+                    ids.append(chunk_id)
+                    offsets.append(offsets[-1] + len(blob))
+            handle.flush()
+            os.fsync(handle.fileno())
+        _write_index(self.path, self.dim, ids, offsets, revision)
+        return TokenFile(self.path, self.dim, np.array(ids, dtype=np.int64), np.array(offsets, dtype=np.int64))
+
     @classmethod
-    def open(cls, path: Path, dim: int, revision: int) -> TokenFile | None:
-        """The file written at `revision`, mapped; None when it is missing, stale or unreadable."""
+    def open(cls, path: Path, dim: int) -> TokenFile | None:
+        """The file as its stamp describes it, mapped; None when it is missing, unreadable or does not agree."""
         try:
             stamp = json.loads(_stamp_path(path).read_text())
-            if stamp.get("revision") != revision or stamp.get("dim") != dim:
+            if stamp.get("dim") != dim:
                 return None
             count = stamp.get("chunks")
             index = np.fromfile(_index_path(path), dtype="<i8")
-            if not isinstance(count, int) or len(index) != 2 * count + 1 or path.stat().st_size != index[-1]:
+            if not isinstance(count, int) or len(index) != 2 * count + 1 or path.stat().st_size < index[-1]:
                 return None
             ids, offsets = index[:count], index[count:]
             return cls(path, dim, ids, offsets)
         except (OSError, ValueError, KeyError):
             return None
+
+
+def _write_index(path: Path, dim: int, ids: list[int], offsets: list[int], revision: int) -> None:
+    """The .index file (ids, then offsets), then the stamp that vouches for it."""
+    write_bytes_atomically(_index_path(path), np.array(ids + offsets, dtype="<i8").tobytes())
+    write_bytes_atomically(_stamp_path(path), json.dumps({"revision": revision, "chunks": len(ids), "dim": dim}).encode())
 
 
 def _index_path(path: Path) -> Path:

@@ -129,16 +129,3 @@ class SearchFilters:
 
     def is_empty(self) -> bool:
         return all(v is None for v in (self.source_type, self.document_id, self.tag, self.year_from, self.year_to))
-
-    def admits(self, meta: ChunkMeta) -> bool:
-        if self.source_type is not None and meta.source_type != self.source_type:
-            return False
-        if self.document_id is not None and meta.document_id != self.document_id:
-            return False
-        if self.tag is not None and self.tag.lower() not in meta.tags:
-            return False
-        if self.year_from is not None and (meta.year is None or meta.year < self.year_from):
-            return False
-        if self.year_to is not None and (meta.year is None or meta.year > self.year_to):
-            return False
-        return True

@@ -19,13 +19,15 @@ import numpy as np
 from readerwriterlock import rwlock
 
 from index.atomic import write_bytes_atomically
+from index.background import Coalescing
 from index.catalog import Catalog
 from index.errors import SearchError
 from index.fusion import reciprocal_rank_fusion
 from index.keyword import KeywordIndex, index_terms
 from index.late import TokenFile, TokenIndex
 from index.records import ChunkMeta, Encoded, Hit, SearchFilters
-from index.vectors import VectorIndex
+from index.table import ChunkTable
+from index.vectors import EXACT_BELOW, VectorIndex
 
 CANDIDATES = 50
 # Late interaction reads every token vector of every chunk it scores, so it reranks only the top
@@ -52,10 +54,11 @@ class QueryEncoder(Protocol):
 
 @dataclass(frozen=True)
 class _Loaded:
-    """Chunks read from the catalog and prepared for every index before the write lock is taken."""
+    """New chunks read from the catalog and prepared for every index before the write lock is taken."""
 
-    metas: dict[int, ChunkMeta]
-    vectors: np.ndarray | None  # None when the vector index already holds them (the cache)
+    table: ChunkTable  # the catalog's chunks as of this read
+    ids: list[int]
+    vectors: np.ndarray | None
     tokens: dict[int, bytes]
     terms: dict[int, list[str]]
 
@@ -63,22 +66,28 @@ class _Loaded:
 class Searcher:
     """Answers hybrid searches over the catalog's chunks.
 
-    Every search reads one consistent snapshot: it holds the read side of a readers-writer lock
-    from its filters to its hits' metadata and similarities, while `sync` holds the write side
-    only to apply chunks it has already read and prepared. So a search sees a chunk in all four
-    structures (metadata, vectors, token vectors, BM25 terms) or in none, searches run side by
-    side, and none waits on the database or on a query embedding.
+    Every search ranks one consistent snapshot: it holds the read side of a readers-writer lock
+    while it ranks, while `sync` holds the write side only to apply chunks it has already read and
+    prepared. So a search sees a chunk in all four structures (chunk table, vectors, token
+    vectors, BM25 terms) or in none, searches run side by side, and none waits on a query
+    embedding. A passage's text and details are read from the catalog for the hits returned only.
+
+    With a `cache_dir`, every structure is saved there (the vector index, the BM25 main tier, the
+    token file) and a start loads them and applies only what changed since they were written.
     """
 
     def __init__(self, catalog: Catalog, encoder: QueryEncoder, cache_dir: Path | None = None, background_keyword: bool = True) -> None:
         self.catalog = catalog
         self.encoder = encoder
         self.cache_dir = cache_dir
-        self._metas: dict[int, ChunkMeta] = {}
+        self._table = ChunkTable.empty()
         self._vectors = VectorIndex(encoder.dim)
-        self._keywords = KeywordIndex(background=background_keyword)
+        self._keywords = KeywordIndex(catalog.contextual_texts, cache_dir, background=background_keyword)
         self._tokens = TokenIndex(encoder.dim)
         self._revision = -1
+        # a removal is saved soon after (the saved vector index must not keep an erased chunk),
+        # at most a tenth of the time while removals keep coming
+        self._saver = Coalescing(self.save_cache, "index-save", settle=1.0, duty=0.1)
         self._sync_lock = threading.Lock()  # one sync reads the catalog at a time
         # Writers first: a sync waits for the searches already running, not for every later one.
         self._snapshot = rwlock.RWLockWrite()
@@ -88,7 +97,7 @@ class Searcher:
         return self._revision
 
     def __len__(self) -> int:
-        return len(self._metas)
+        return len(self._table)
 
     def sync(self) -> None:
         """Catch up with the catalog: add new chunks, drop deleted ones (cheap when nothing moved).
@@ -105,72 +114,89 @@ class Searcher:
             if self._revision < 0:
                 self._start(revision)
                 return
-            stored = self.catalog.chunk_ids()
-            removed = [i for i in self._metas if i not in stored]  # only sync writes _metas, under _sync_lock
-            loaded = self._load([i for i in stored if i not in self._metas])
+            table = self.catalog.chunk_table()
+            removed = np.setdiff1d(self._table.ids, table.ids, assume_unique=True)  # only sync changes _table, under _sync_lock
+            loaded = self._load(table, np.setdiff1d(table.ids, self._table.ids, assume_unique=True))
             with self._snapshot.gen_wlock():
-                self._apply(loaded, removed)
+                self._apply(loaded, removed.tolist())
                 self._revision = revision
+        if len(removed) and self.cache_dir is not None:
+            self._saver.request()
 
     def _start(self, revision: int) -> None:
-        """Load the whole catalog: token vectors into a memory-mapped file (kept from the last start
-        when the revision has not moved), the vector index from its saved copy when that matches,
-        else built for the catalog's size; then metadata and BM25 terms."""
-        token_file = self._token_file(revision)
-        vectors = self._saved_vectors(revision)
-        loaded = self._load(None, with_vectors=vectors is None, token_file=token_file)
-        if vectors is None or vectors.ids() != set(loaded.metas):
-            if loaded.vectors is None:  # the saved index did not hold these chunks after all
-                loaded = self._load(None, token_file=token_file)
-            vectors = VectorIndex.build(list(loaded.metas), loaded.vectors) if loaded.metas else VectorIndex(self.encoder.dim)
-        loaded = _Loaded(loaded.metas, None, loaded.tokens, loaded.terms)
+        """Load the whole catalog: each structure from its saved copy plus what changed since, or
+        built from the catalog when there is none (README, Scale)."""
+        table = self.catalog.chunk_table()
+        vectors, vectors_changed = self._start_vectors(table.ids)
+        token_file = self._start_tokens(table.ids, revision)
+        self._keywords.start(table.ids)
         with self._snapshot.gen_wlock():
-            self._vectors = vectors
+            self._table, self._vectors = table, vectors
             self._tokens.replace_file(token_file)
-            self._apply(loaded, [])
             self._revision = revision
+        if vectors_changed:
+            self.save_cache()
 
-    def _token_file(self, revision: int) -> TokenFile:
-        """The token file written at `revision` when there is one, else a new one from the catalog."""
+    def _start_vectors(self, ids: np.ndarray) -> tuple[VectorIndex, bool]:
+        """The saved vector index brought up to `ids`, or one built for them; and whether it changed."""
+        saved = self._saved_vectors()
+        if saved is not None:
+            held = np.fromiter(saved.ids(), dtype=np.int64)
+            added = np.setdiff1d(ids, held)
+            if (saved.exact and len(ids) >= EXACT_BELOW) or len(added) > len(held):
+                saved = None  # grown past what it was built for: an index chosen for today's size
+            else:
+                removed = np.setdiff1d(held, ids)
+                saved.remove(removed.tolist())
+                stored = list(self.catalog.vectors(added))
+                if stored:
+                    saved.add([i for i, _ in stored], np.vstack([np.frombuffer(v, dtype=np.float32) for _, v in stored]))
+                return saved, bool(len(removed) or stored)
+        stored = list(self.catalog.vectors(ids))
+        if not stored:
+            return VectorIndex(self.encoder.dim), False
+        matrix = np.vstack([np.frombuffer(v, dtype=np.float32) for _, v in stored])
+        return VectorIndex.build([i for i, _ in stored], matrix), True
+
+    def _start_tokens(self, ids: np.ndarray, revision: int) -> TokenFile:
+        """The token file kept from an earlier start, extended with the chunks it lacks and with
+        removed chunks zeroed; else a new one written from the catalog."""
         path = None if self.cache_dir is None else self.cache_dir / "tokens.bin"
-        if path is not None and (kept := TokenFile.open(path, self._tokens.dim, revision)) is not None:
-            return kept
+        kept = None if path is None else TokenFile.open(path, self._tokens.dim)
         try:
+            if kept is not None:
+                kept.erase(np.setdiff1d(kept.ids(), ids).tolist())
+                lacking = np.setdiff1d(ids, kept.ids())
+                if not len(lacking):
+                    return kept
+                if len(kept) == 0 or lacking[0] > kept.ids()[-1]:
+                    return kept.extend(self.catalog.token_blobs(lacking), revision)
             return TokenFile.write(path, self._tokens.dim, self.catalog.token_blobs(), revision)
         except OSError as error:  # a full disk: serve from an anonymous file instead and say so
             log.error("The token file was not written in %s (%s): using a temporary one.", self.cache_dir, error.strerror or error)
             return TokenFile.write(None, self._tokens.dim, self.catalog.token_blobs(), revision)
 
-    def _load(self, ids: list[int] | None, with_vectors: bool = True, token_file: TokenFile | None = None) -> _Loaded:
-        """Read chunks (all of them for None) and prepare them: vectors stacked, texts tokenised.
-
-        With a `token_file`, token vectors are read only for chunks it lacks (added since it was written)."""
-        metas: dict[int, ChunkMeta] = {}
+    def _load(self, table: ChunkTable, ids: np.ndarray) -> _Loaded:
+        """Read the chunks `ids` and prepare them: vectors stacked, texts tokenised."""
         vectors: list[np.ndarray] = []
         tokens: dict[int, bytes] = {}
-        for meta, encoding in self.catalog.chunk_metas(ids, with_tokens=token_file is None):
-            metas[meta.chunk_id] = meta
-            if with_vectors:
-                vectors.append(np.frombuffer(encoding.vector, dtype=np.float32))
+        texts: dict[int, str] = {}
+        for meta, encoding in self.catalog.chunk_metas(ids.tolist()):
+            vectors.append(np.frombuffer(encoding.vector, dtype=np.float32))
             tokens[meta.chunk_id] = encoding.tokens
-        if token_file is not None:
-            lacking = [i for i in metas if token_file.get(i) is None]
-            tokens = {meta.chunk_id: encoding.tokens for meta, encoding in self.catalog.chunk_metas(lacking)} if lacking else {}
-        terms = dict(zip(metas, index_terms([m.contextual_text for m in metas.values()]), strict=True))
-        matrix = np.vstack(vectors) if with_vectors and vectors else None
-        return _Loaded(metas, matrix, tokens, terms)
+            texts[meta.chunk_id] = meta.contextual_text
+        terms = dict(zip(texts, index_terms(list(texts.values())), strict=True))
+        return _Loaded(table, list(texts), np.vstack(vectors) if vectors else None, tokens, terms)
 
     def _apply(self, loaded: _Loaded, removed: list[int]) -> None:
         """Change every structure; the caller holds the write lock."""
         self._vectors.remove(removed)
         self._tokens.remove(removed)
         if loaded.vectors is not None:
-            self._vectors.add(list(loaded.metas), loaded.vectors)
+            self._vectors.add(loaded.ids, loaded.vectors)
         self._tokens.add(loaded.tokens)
         self._keywords.apply(loaded.terms, removed)
-        for chunk_id in removed:
-            self._metas.pop(chunk_id, None)
-        self._metas.update(loaded.metas)
+        self._table = loaded.table
 
     def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]:
         """The `k` best chunks for `query`, best first, each carrying its fused score."""
@@ -181,7 +207,9 @@ class Searcher:
         with self._snapshot.gen_rlock():
             ranked = self._rank(query, max(k, 1), filters or SearchFilters(), "hybrid", encoded)[:k]
             similarities = self._vectors.similarities(encoded.vectors[0], [i for i, _ in ranked])
-            return [Hit.from_meta(self._metas[i], score, similarities.get(i)) for i, score in ranked]
+        metas = {meta.chunk_id: meta for meta, _ in self.catalog.chunk_metas([i for i, _ in ranked], with_tokens=False)}
+        # a hit deleted since it was ranked is left out: its text is gone from the catalog
+        return [Hit.from_meta(metas[i], score, similarities.get(i)) for i, score in ranked if i in metas]
 
     def rank(self, query: str, k: int, filters: SearchFilters, mode: str = "hybrid") -> list[tuple[int, float]]:
         """Fused (chunk id, score) list; `mode` dense, keyword or late gives one ranking alone, dense+keyword fuses without late interaction (for eval and bench)."""
@@ -198,7 +226,7 @@ class Searcher:
         Late interaction reranks the best dense and keyword candidates: scoring every chunk's
         tokens would cost a pass over all of them per query.
         """
-        allowed = None if filters.is_empty() else [i for i, m in self._metas.items() if filters.admits(m)]
+        allowed = None if filters.is_empty() else self._table.allowed(filters)
         depth = max(CANDIDATES, k)
         keyword = self._keywords.search(query, depth, allowed) if mode != "dense" else []
         if encoded is None:
@@ -221,14 +249,15 @@ class Searcher:
     def meta(self, chunk_id: int) -> ChunkMeta | None:
         self.sync()
         with self._snapshot.gen_rlock():
-            return self._metas.get(chunk_id)
+            served = chunk_id in self._table
+        return self.catalog.get_chunk(chunk_id) if served else None
 
     def save_cache(self) -> bool:
-        """Persist the FAISS index with the revision it reflects, so the next start skips re-reading vectors.
+        """Persist the FAISS index, so the next start reads only the vectors added since.
 
-        Each file is replaced atomically, the index before the stamp naming its revision, so a save
+        Each file is replaced atomically, the index before the stamp giving its size, so a save
         that fails part way (a full disk) leaves files that are either the old pair or ignored at the
-        next start (the stamp no longer matches). The failure is logged and False returned: the
+        next start (the stamp does not agree). The failure is logged and False returned: the
         index is derived data, and this process goes on serving from memory.
         """
         if self.cache_dir is None or self._revision < 0:
@@ -236,7 +265,7 @@ class Searcher:
         with self._snapshot.gen_rlock():
             try:
                 self._vectors.save(self.cache_dir / "vectors.faiss")
-                write_bytes_atomically(self.cache_dir / "vectors.json", json.dumps({"revision": self._revision, "dim": self._vectors.dim}).encode())
+                write_bytes_atomically(self.cache_dir / "vectors.json", json.dumps({"revision": self._revision, "dim": self._vectors.dim, "chunks": len(self._vectors)}).encode())
             except OSError as error:
                 log.error(
                     "The vector index was not saved in %s (%s): the previous index file is kept, and this process goes on serving from memory.",
@@ -247,20 +276,21 @@ class Searcher:
         return True
 
     def drop_cache(self) -> None:
-        """Delete the persisted FAISS index and token file: after an erasure they hold vectors that must not outlive it."""
+        """Delete every saved index file: after an erasure they hold vectors and terms that must not outlive it."""
         if self.cache_dir is not None:
             for name in ("vectors.faiss", "vectors.json", "tokens.bin", "tokens.index", "tokens.json"):
                 (self.cache_dir / name).unlink(missing_ok=True)
+        self._keywords.forget_saved()
 
-    def _saved_vectors(self, revision: int) -> VectorIndex | None:
-        """The persisted FAISS index when it matches the catalog's revision, else None."""
+    def _saved_vectors(self) -> VectorIndex | None:
+        """The persisted FAISS index (written at any revision: a start applies what changed since), else None."""
         if self.cache_dir is None:
             return None
-        stamp = self.cache_dir / "vectors.json"
         try:
-            saved = json.loads(stamp.read_text())
-            if saved.get("revision") != revision or saved.get("dim") != self._vectors.dim:
+            saved = json.loads((self.cache_dir / "vectors.json").read_text())
+            if saved.get("dim") != self._vectors.dim:
                 return None
-            return VectorIndex.load(self.cache_dir / "vectors.faiss")
+            index = VectorIndex.load(self.cache_dir / "vectors.faiss")
         except (OSError, ValueError, RuntimeError):
             return None
+        return index if saved.get("chunks", len(index)) == len(index) else None

@@ -69,9 +69,9 @@ class VectorIndex:
         if ids:
             self._index.remove_ids(np.asarray(ids, dtype=np.int64))
 
-    def search(self, query: np.ndarray, k: int, allowed: list[int] | None = None) -> list[tuple[int, float]]:
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Best `k` (chunk id, cosine) pairs, restricted to `allowed` ids when given."""
-        if self._index.ntotal == 0 or k <= 0 or allowed == []:
+        if self._index.ntotal == 0 or k <= 0 or (allowed is not None and len(allowed) == 0):
             return []
         vector = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         params = None
@@ -83,10 +83,10 @@ class VectorIndex:
         scores, ids = self._index.search(vector, min(k, self._index.ntotal), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
 
-    def _search_among(self, query: np.ndarray, k: int, allowed: list[int]) -> list[tuple[int, float]]:
+    def _search_among(self, query: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
         """Exact search over a few allowed ids of an approximate index: the inverted lists it would
         scan may hold none of them."""
-        scores = self.similarities(query, allowed)
+        scores = self.similarities(query, [int(i) for i in allowed])
         return sorted(scores.items(), key=lambda pair: -pair[1])[:k]
 
     def similarities(self, query: np.ndarray, ids: list[int]) -> dict[int, float]:

@@ -73,18 +73,23 @@ def test_reflect_from_a_file_and_from_the_terminal_then_export(env, tmp_path: Pa
     assert len(exported) == 2
 
 
-def test_persisted_vector_index_is_reused_and_rebuilt_when_stale(ingested, tmp_path: Path) -> None:
+def test_persisted_vector_index_is_reused_and_brought_up_to_date_when_the_catalog_moved(ingested, tmp_path: Path) -> None:
     services = clone_services(ingested, tmp_path / "var")
     services.searcher.sync()
     services.searcher.save_cache()
     assert (tmp_path / "var" / "index" / "vectors.faiss").exists()
     fresh = Searcher(services.catalog, services.embedder, cache_dir=tmp_path / "var" / "index")
-    assert fresh._saved_vectors(services.catalog.revision()) is not None
+    assert fresh._saved_vectors() is not None
     assert fresh.search("salami slicing", 1)[0].title.startswith("Outcomes")
-    services.catalog.delete_document(fresh.search("salami slicing", 1)[0].source)
+    source = fresh.search("salami slicing", 1)[0].source
+    gone = {i for i, meta in ((i, services.catalog.get_chunk(i)) for i in services.catalog.chunk_ids()) if meta.source == source}
+    services.catalog.delete_document(source)
     stale = Searcher(services.catalog, services.embedder, cache_dir=tmp_path / "var" / "index")
-    assert stale._saved_vectors(services.catalog.revision()) is None
+    saved = stale._saved_vectors()
+    assert saved is not None and gone <= saved.ids()  # saved before the deletion: it still holds them
     stale.sync()
     after = stale.search("salami slicing", 5)
     assert len(after) == 5 and all(not h.title.startswith("Outcomes") for h in after)
+    resaved = stale._saved_vectors()
+    assert resaved is not None and not gone & resaved.ids() and resaved.ids() == services.catalog.chunk_ids()  # the start saved it without them
     assert build_services(services.settings, embedder=services.embedder).catalog.counts()[0] == 4

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.reflection_models import ReflectionCreate
@@ -95,11 +96,12 @@ def test_searches_never_see_half_applied_changes(services: Services, busy_interp
 
 
 def test_a_reused_chunk_id_is_found_by_its_new_text_only_before_and_after_the_merge() -> None:
-    index = KeywordIndex(background=True)
-    index.update({1: "Salami slicing cuts every budget alike.", 2: "Peer mentors helped rough sleepers."}, [])
-    index.wait_until_merged()
+    texts = {1: "Salami slicing cuts every budget alike.", 2: "Peer mentors helped rough sleepers."}
+    index = KeywordIndex(lambda ids: [(int(i), texts[int(i)]) for i in ids if int(i) in texts], background=True)
+    index.start(np.array([1, 2]))
     index.update({}, [1])
-    index.update({1: "Total Place pilots in Gateshead."}, [])
+    texts[1] = "Total Place pilots in Gateshead."  # the catalog never does this; the index copes if it does
+    index.update({1: texts[1]}, [])
     for _ in ("before the merge", "after the merge"):
         assert index.search("salami slicing budget", 5) == []
         assert [i for i, _ in index.search("Gateshead Total Place", 5)] == [1]

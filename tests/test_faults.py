@@ -141,8 +141,8 @@ def test_a_full_disk_on_index_save_keeps_the_old_index_and_says_so(tmp_path: Pat
     services = small_services(tmp_path, f"sqlite:///{tmp_path / 'learnloop.db'}")
     folder = services.searcher.cache_dir
     assert services.searcher.save_cache()
-    saved = {p.name: p.read_bytes() for p in folder.iterdir()}
-    assert {"vectors.faiss", "vectors.json"} <= set(saved)  # beside the token file written at start-up
+    saved = _files(folder)
+    assert {"vectors.faiss", "vectors.json", "bm25.json"} <= set(saved)  # beside the token file and BM25 tier written at start-up
 
     _add_document(services, "zanzibar")
     services.searcher.sync()
@@ -159,16 +159,21 @@ def test_a_full_disk_on_index_save_keeps_the_old_index_and_says_so(tmp_path: Pat
     with caplog.at_level(logging.ERROR, logger="index.search"):
         assert services.searcher.save_cache() is False
     assert "No space left on device" in caplog.text and "previous index file is kept" in caplog.text
-    assert {p.name: p.read_bytes() for p in folder.iterdir()} == saved  # byte-identical, and no temporary file left
+    assert _files(folder) == saved  # byte-identical, and no temporary file left
     assert services.searcher.search("zanzibar dashboards", k=1)[0].title == "zanzibar"  # still serving from memory
 
     monkeypatch.setattr(index.atomic, "_write_all", real_write)
     assert services.searcher.save_cache()
-    assert (folder / "vectors.faiss").read_bytes() != saved["vectors.faiss"] and sorted(p.name for p in folder.iterdir()) == sorted(saved)
+    assert (folder / "vectors.faiss").read_bytes() != saved["vectors.faiss"] and sorted(_files(folder)) == sorted(saved)
     fresh = Searcher(services.catalog, services.embedder, cache_dir=folder)
     fresh.sync()
     assert fresh.search("zanzibar dashboards", k=1)[0].title == "zanzibar"
     services.catalog.engine.dispose()
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (the BM25 tier is a directory of its own) by relative path."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 def test_an_interrupted_write_leaves_the_old_file(tmp_path: Path) -> None:

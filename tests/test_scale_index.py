@@ -63,22 +63,29 @@ def _tokens(rng: np.random.Generator, count: int) -> np.ndarray:
     return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
 
 
-def test_token_file_is_memory_mapped_reused_at_the_same_revision_and_refused_when_stale(tmp_path: Path) -> None:
+def test_token_file_is_memory_mapped_reopened_extended_and_refused_when_torn(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
-    blobs = {i: pack_tokens(_tokens(rng, 5 + i)) for i in (3, 8, 20)}
+    blobs = {i: pack_tokens(_tokens(rng, 5 + i)) for i in (3, 8, 20, 25, 30)}
     path = tmp_path / "tokens.bin"
     written = TokenFile.write(path, DIM, [(3, blobs[3]), (5, b""), (8, blobs[8]), (20, blobs[20])], revision=7)
     assert isinstance(written._data, np.memmap) and len(written) == 3 and written.get(5) is None
-    reopened = TokenFile.open(path, DIM, 7)
-    assert reopened is not None
-    for i, blob in blobs.items():
-        assert [a.tobytes() for a in reopened.get(i)] == [a.tobytes() for a in unpack_tokens(blob, DIM)]
-    assert TokenFile.open(path, DIM, 8) is None  # the catalog moved on
     with path.open("ab") as stream:
-        stream.write(b"\0")
-    assert TokenFile.open(path, DIM, 7) is None  # not the file the stamp describes
+        stream.write(b"\1" * 11)  # the tail of an append that failed before its index was written
+    reopened = TokenFile.open(path, DIM)
+    assert reopened is not None
+    for i in (3, 8, 20):
+        assert [a.tobytes() for a in reopened.get(i)] == [a.tobytes() for a in unpack_tokens(blobs[i], DIM)]
+    extended = reopened.extend([(25, blobs[25]), (30, blobs[30])], revision=9)
+    assert path.stat().st_size == sum(len(blobs[i]) for i in blobs)  # the failed tail was cut, not kept
+    again = TokenFile.open(path, DIM)
+    assert again is not None and list(again.ids()) == [3, 8, 20, 25, 30]
+    for i, blob in blobs.items():
+        assert [a.tobytes() for a in again.get(i)] == [a.tobytes() for a in unpack_tokens(blob, DIM)]
+    with pytest.raises(ValueError, match="ascending"):
+        extended.extend([(21, blobs[3])], revision=10)
+    assert TokenFile.open(path, DIM + 1) is None  # another model's vectors
     (tmp_path / "tokens.index").write_bytes(b"\1" * 13)  # a torn offsets file
-    assert TokenFile.open(path, DIM, 7) is None
+    assert TokenFile.open(path, DIM) is None
 
     index = TokenIndex(DIM)
     index.replace_file(written)
@@ -129,3 +136,29 @@ def test_a_restart_maps_the_token_file_instead_of_reading_token_vectors_again(tm
     assert not any(on_disk[slice(*first_span)]) and any(on_disk[first_span[1] :])  # the deleted chunk's vectors are zeroed
     second.drop_cache()
     assert not list((tmp_path / "index").glob("tokens*"))
+
+
+def test_a_start_after_the_catalog_moved_reads_only_the_chunks_added_since(tmp_path: Path) -> None:
+    texts = ["Outcomes based commissioning needs trust", "Commissioning cycles and procurement rules"]
+    catalog = _catalog_with(tmp_path, texts)
+    Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index", background_keyword=False).sync()
+    body = "Gateshead learning logs on trust"
+    draft = DocumentDraft(source="2.md", content_hash="2", title="Doc", source_type="reflection")
+    chunk = ChunkDraft(ordinal=0, text=body, section="", page_start=None, page_end=None, char_start=0, char_end=len(body), content_hash="c2")
+    catalog.replace_document(draft, [chunk], encodings_of(FakeEmbedder().encode([f"Doc\n{body}"])))
+    new_id = max(catalog.chunk_ids())
+    asked: dict[str, list[int]] = {}
+    for name in ("vectors", "token_blobs", "contextual_texts"):
+        read = getattr(catalog, name)
+
+        def recording(ids: np.ndarray | None = None, name: str = name, read=read):  # noqa: ANN202 - wraps the catalog's reader
+            asked.setdefault(name, []).extend([] if ids is None else [int(i) for i in ids])
+            assert ids is not None, f"{name} read the whole catalog"
+            return read(ids)
+
+        setattr(catalog, name, recording)
+    restarted = Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index")
+    hits = restarted.search("trust", 5)
+    assert asked == {"vectors": [new_id], "token_blobs": [new_id], "contextual_texts": [new_id]}
+    assert {h.text for h in hits} == {body, *texts}
+    assert len(restarted) == 3 and [h.text for h in restarted.search("Gateshead", 1, SearchFilters(source_type="reflection"))] == [body]
