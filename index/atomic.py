@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from filelock import FileLock
+
 Sink = Callable[[bytes], None]
 
 
@@ -53,3 +55,21 @@ def _fsync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def index_files_lock(folder: Path) -> FileLock:
+    """One process at a time changes the index files of a folder (a server and `learnloop ingest`
+    may share it): taken around saves that replace or extend them, never around reads."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileLock(folder / ".lock")
+
+
+def fsync_folder_files(folder: Path) -> None:
+    """Flush every file a library wrote into `folder`, then the folder, before anything names it."""
+    for path in folder.iterdir():
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    _fsync_folder(folder)

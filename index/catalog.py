@@ -180,6 +180,11 @@ class Catalog:
         sorted `ids`), by ascending id, streamed."""
         yield from self._by_id(select(ChunkTokens.chunk_id, ChunkTokens.vectors), col(ChunkTokens.chunk_id), ids)
 
+    def token_ids(self) -> np.ndarray:
+        """Sorted ids of the chunks that have token vectors."""
+        with self.engine.connect() as connection:
+            return np.array(connection.execute(select(ChunkTokens.chunk_id).order_by(col(ChunkTokens.chunk_id))).scalars().all(), dtype=np.int64)
+
     def vectors(self, ids: np.ndarray | None = None) -> Iterator[tuple[int, bytes]]:
         """(chunk id, float32 embedding) of every chunk (or of those among the sorted `ids`), by ascending id, streamed."""
         yield from self._by_id(select(Chunk.id, Chunk.embedding), col(Chunk.id), ids)
@@ -206,7 +211,8 @@ class Catalog:
                     yield from partition
                     continue
                 keys = np.array([row[0] for row in partition], dtype=np.int64)
-                yield from (row for row, keep in zip(partition, np.isin(keys, wanted), strict=True) if keep)
+                at = np.minimum(np.searchsorted(wanted, keys), len(wanted) - 1)  # both sorted: a binary search each
+                yield from (row for row, keep in zip(partition, wanted[at] == keys, strict=True) if keep)
 
     def chunk_metas(self, ids: Iterable[int] | None = None, with_tokens: bool = True) -> Iterator[tuple[ChunkMeta, ChunkEncoding]]:
         """Chunks with their document's metadata and encoding; all of them, or only `ids`.

@@ -16,7 +16,8 @@ import shutil
 import threading
 import uuid
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -25,7 +26,7 @@ import bm25s
 import numpy as np
 import Stemmer
 
-from index.atomic import write_bytes_atomically
+from index.atomic import fsync_folder_files, index_files_lock, write_bytes_atomically
 from index.background import Coalescing
 from index.fusion import reciprocal_rank_fusion
 
@@ -105,41 +106,56 @@ class _Tier:
         retriever.index((corpus, vocab), show_progress=False)
         return cls(order=ids_in_order, retriever=retriever)
 
-    def save(self, folder: Path) -> None:
-        """Write the tier to a new directory under `folder`, then point `folder/bm25.json` at it
-        (atomically) and remove older ones: a failed save leaves the previous tier in use."""
-        if self.retriever is None:
-            return
+    def save(self, folder: Path, still_current: Callable[[], AbstractContextManager[bool]]) -> str | None:
+        """Write the tier to a new directory under `folder` (flushed to disk), then, inside
+        `still_current()` and only if it yields True, point `folder/bm25.json` at it atomically and
+        remove older ones; the directory's name, or None when the tier was no longer current (its
+        directory is removed). A failed save leaves the previous tier in use."""
         name = f"bm25-{uuid.uuid4().hex}"
         target = folder / name
         target.mkdir(parents=True)
         try:
             self.retriever.save(str(target), show_progress=False)
             np.save(target / "order.npy", self.order)
-            write_bytes_atomically(folder / POINTER, json.dumps({"directory": name, "chunks": len(self.order)}).encode())
+            fsync_folder_files(target)
+            with still_current() as current, index_files_lock(folder):
+                if not current:
+                    shutil.rmtree(target, ignore_errors=True)
+                    return None
+                write_bytes_atomically(folder / POINTER, json.dumps({"directory": name, "chunks": len(self.order)}).encode())
+                for old in folder.glob("bm25-*"):
+                    if old.name != name:
+                        shutil.rmtree(old, ignore_errors=True)
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
-        for old in folder.glob("bm25-*"):
-            if old.name != name:
-                shutil.rmtree(old, ignore_errors=True)
+        return name
 
     @classmethod
-    def load(cls, folder: Path) -> _Tier | None:
-        """The saved tier, its matrix memory-mapped; None when there is none or it is unreadable."""
+    def load(cls, folder: Path, name: str | None = None) -> _Tier | None:
+        """The saved tier (the pointer's, or the directory `name`), its matrix memory-mapped;
+        None when there is none or it cannot be read whole."""
         try:
             pointer = json.loads((folder / POINTER).read_text())
+            if name is not None and pointer.get("directory") != name:
+                return None
             target = folder / str(pointer["directory"])
             order = np.load(target / "order.npy")
             retriever = bm25s.BM25.load(str(target), mmap=True, show_progress=False)
-        except (OSError, ValueError, KeyError, TypeError):
+            whole = len(order) == pointer.get("chunks") and len(retriever.scores["indptr"]) - 1 == len(retriever.vocab_dict)
+        except Exception:  # any unreadable or torn file (a power cut, a full disk): build it again
             return None
-        if len(order) != pointer.get("chunks") or len(retriever.scores["indptr"]) - 1 != len(retriever.vocab_dict):
-            return None
-        return cls(order=order.astype(np.int64), retriever=retriever)
+        return cls(order=order.astype(np.int64), retriever=retriever) if whole else None
 
     def knows(self, term: str) -> bool:
         return self.retriever is not None and term in self.retriever.vocab_dict
+
+    def positions(self, ids: np.ndarray) -> np.ndarray:
+        """Where the sorted `ids` sit in this tier (those it holds): a binary search each, not a pass over the tier."""
+        at = np.searchsorted(self.order, ids)
+        held = at < len(self.order)
+        held[held] = self.order[at[held]] == ids[held]
+        return at[held]
 
     def search(self, query_tokens: list[str], k: int, allowed: np.ndarray | None, hidden: np.ndarray) -> list[tuple[int, float]]:
         if self.retriever is None:
@@ -150,9 +166,11 @@ class _Tier:
         # get_scores, not retrieve: retrieve starts a thread pool per call, about 1.5 ms of a 2 ms search
         scores = self.retriever.get_scores(known)
         if allowed is not None:
-            scores = scores * np.isin(self.order, allowed, assume_unique=True)
+            admitted = np.zeros(len(scores), dtype=scores.dtype)
+            admitted[self.positions(allowed)] = 1
+            scores = scores * admitted
         if len(hidden):
-            scores = scores * ~np.isin(self.order, hidden, assume_unique=True)
+            scores[self.positions(hidden)] = 0
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
@@ -180,6 +198,7 @@ class KeywordIndex:
         self._delta = _Tier()
         self._hidden = np.empty(0, np.int64)  # sorted ids of the main tier that were removed
         self._removed_since_snapshot: set[int] | None = None
+        self._generation = 0  # bumped whenever the saved tier is deleted: a save begun before must not land
         self._rebuilder = Coalescing(self._rebuild_main, "bm25-rebuild", settle=REBUILD_SETTLE_S, duty=REBUILD_DUTY)
 
     def __len__(self) -> int:
@@ -191,13 +210,22 @@ class KeywordIndex:
         was saved, else from a main tier built now (and saved)."""
         main = None if self._folder is None else _Tier.load(self._folder)
         if main is None:
-            main = self._saved(_Tier.build_from(ids, self._source))
+            main = _Tier.build_from(ids, self._source)
+            with self._lock:
+                self._main = main
+            main = self._saved(main)
         added = np.setdiff1d(ids, main.order, assume_unique=True)
         removed = np.setdiff1d(main.order, ids, assume_unique=True)
-        terms = dict(zip(added.tolist(), index_terms([text for _, text in self._source(added)]), strict=True)) if len(added) else {}
         with self._lock:
             self._main, self._delta_terms, self._delta, self._hidden = main, {}, _Tier(), np.empty(0, np.int64)
-        self.apply(terms, removed.tolist())
+        self.apply(self._terms_of(added), removed.tolist())
+
+    def _terms_of(self, ids: np.ndarray) -> dict[int, list[str]]:
+        """The terms of the chunks among `ids` that are still stored (one may go while it is read)."""
+        if not len(ids):
+            return {}
+        pairs = list(self._source(ids))
+        return dict(zip([i for i, _ in pairs], index_terms([text for _, text in pairs]), strict=True))
 
     def update(self, added: dict[int, str], removed: list[int]) -> None:
         """Add texts by chunk id and drop removed ids; both take effect before this returns."""
@@ -207,22 +235,27 @@ class KeywordIndex:
         """Add new chunks' `index_terms` (made before any lock is taken) and drop removed ids.
 
         Chunk ids are never reused, so an added id is new to both tiers. Searches see the change
-        as a whole: the new delta tier and hidden set are swapped in together under the lock.
+        as a whole: the new delta tier and hidden set are swapped in together under the lock. A
+        removed chunk that the saved main tier holds takes the saved tier with it at once: an
+        erased reflection must not wait on disk for the rebuild.
         """
         if not added and not removed:
             return
+        delta = _Tier.build(added) if self._background and len(added) > FOLD_AT else None  # a large batch is built before the lock
         with self._lock:
-            gone = np.asarray(removed, dtype=np.int64)
+            gone = np.unique(np.asarray(removed, dtype=np.int64))
             in_main = gone[np.isin(gone, self._main.order)]
             self._hidden = np.union1d(self._hidden, in_main)
             if self._removed_since_snapshot is not None:
-                self._removed_since_snapshot.update(removed)
-            dropped = set(removed)
+                self._removed_since_snapshot.update(gone.tolist())
+            dropped = set(gone.tolist())
             self._delta_terms = {i: t for i, t in self._delta_terms.items() if i not in dropped} | added
+            if len(in_main):
+                self._forget_saved_locked()
             if not self._background:
                 self._fold_now()
                 return
-            self._delta = _Tier.build(self._delta_terms)
+            self._delta = delta if delta is not None and len(self._delta_terms) == len(added) else _Tier.build(self._delta_terms)
             fold = len(self._delta_terms) > FOLD_AT or len(self._hidden) > 0
         if fold:
             self._rebuilder.request()
@@ -231,8 +264,7 @@ class KeywordIndex:
         """Rebuild the main tier from the terms at hand (no background: small indexes and tests);
         the caller holds the lock."""
         kept = np.setdiff1d(self._main.order, self._hidden, assume_unique=True)
-        terms = dict(zip(kept.tolist(), index_terms([text for _, text in self._source(kept)]), strict=True)) if len(kept) else {}
-        self._main = _Tier.build(terms | self._delta_terms)
+        self._main = _Tier.build(self._terms_of(kept) | self._delta_terms)
         self._delta_terms, self._delta, self._hidden = {}, _Tier(), np.empty(0, np.int64)
 
     def _rebuild_main(self) -> None:
@@ -243,40 +275,61 @@ class KeywordIndex:
             self._removed_since_snapshot = set()
         try:
             main = _Tier.build_from(snapshot, self._source)
-        finally:
+        except BaseException:
             with self._lock:
-                removed_since, self._removed_since_snapshot = self._removed_since_snapshot or set(), None
+                self._removed_since_snapshot = None
+            raise
+        folded = set(snapshot.tolist())
         with self._lock:
-            gone = np.array(sorted(removed_since), dtype=np.int64)
+            gone = np.array(sorted(self._removed_since_snapshot or ()), dtype=np.int64)
+            self._removed_since_snapshot = None
             self._main = main
             self._hidden = gone[np.isin(gone, main.order)]
-            self._delta_terms = {i: t for i, t in self._delta_terms.items() if i not in snapshot}
+            self._delta_terms = {i: t for i, t in self._delta_terms.items() if i not in folded}
             self._delta = _Tier.build(self._delta_terms)
-            clean = len(self._hidden) == 0
-        if clean:  # a tier that still holds a removed chunk is never written to disk
-            mapped = self._saved(main)
-            with self._lock:
-                if self._main is main:
-                    self._main = mapped
+        mapped = self._saved(main)
+        with self._lock:
+            if self._main is main:
+                self._main = mapped
 
     def _saved(self, main: _Tier) -> _Tier:
         """`main` saved in the folder and mapped back from it (its matrix then lives in the page
-        cache, not the heap); `main` itself when there is no folder or the save failed."""
+        cache, not the heap); `main` itself when there is no folder, the save failed, or it may
+        not be saved: it is empty, no longer served, or holds a removed chunk (checked again,
+        under the lock, just before the pointer names it)."""
         if self._folder is None:
             return main
+        if main.retriever is None:
+            self.forget_saved()
+            return main
+        with self._lock:
+            generation = self._generation
+
+        @contextmanager
+        def still_current() -> Iterator[bool]:  # the keyword lock before the files' lock, as in forget_saved
+            with self._lock:
+                yield self._main is main and len(self._hidden) == 0 and self._generation == generation
+
         try:
-            main.save(self._folder)
+            name = main.save(self._folder, still_current)
         except OSError as error:
             logging.getLogger(__name__).error("The keyword index was not saved in %s (%s): serving from memory.", self._folder, error.strerror or error)
             return main
-        return _Tier.load(self._folder) or main
+        return (_Tier.load(self._folder, name) or main) if name else main
 
     def forget_saved(self) -> None:
-        """Delete the saved main tier: after an erasure it holds terms that must not outlive it."""
+        """Delete the saved main tier: after an erasure it holds terms that must not outlive it.
+        A save already under way is not let to point at its tier afterwards."""
+        with self._lock:
+            self._forget_saved_locked()
+
+    def _forget_saved_locked(self) -> None:
+        self._generation += 1
         if self._folder is not None:
-            (self._folder / POINTER).unlink(missing_ok=True)
-            for old in self._folder.glob("bm25-*"):
-                shutil.rmtree(old, ignore_errors=True)
+            with index_files_lock(self._folder):
+                (self._folder / POINTER).unlink(missing_ok=True)
+                for old in self._folder.glob("bm25-*"):
+                    shutil.rmtree(old, ignore_errors=True)
 
     def wait_until_merged(self, timeout: float = 30.0) -> None:
         """Block until the background rebuild has folded the delta into the main tier (benchmarks, tests)."""

@@ -45,6 +45,11 @@ def pack_tokens(vectors: np.ndarray) -> bytes:
     scales = np.abs(matrix).max(axis=1) / 127.0
     scales[scales == 0] = 1.0
     codes = np.clip(np.rint(matrix / scales[:, None]), -127, 127).astype(np.int8)
+    return pack_codes(codes, scales)
+
+
+def pack_codes(codes: np.ndarray, scales: np.ndarray) -> bytes:
+    """The bytes `unpack_tokens` read (codes, scales) from."""
     return scales.astype(_SCALE).tobytes() + codes.tobytes()
 
 
@@ -122,13 +127,16 @@ class TokenFile:
                     offsets.append(offsets[-1] + len(blob))
 
         if path is None:
-            path = Path(tempfile.mkstemp(prefix="learnloop-tokens-")[1])
+            fd, name = tempfile.mkstemp(prefix="learnloop-tokens-")
+            os.close(fd)
+            path = Path(name)
             write_atomically(path, produce)
             mapped = cls(path, dim, np.array(ids, dtype=np.int64), np.array(offsets, dtype=np.int64))
             path.unlink()  # the map keeps the data; nothing is left behind
             os.close(mapped._fd)
             mapped.path, mapped._fd = None, None
             return mapped
+        _stamp_path(path).unlink(missing_ok=True)  # no stamp may vouch for an index over other data
         write_atomically(path, produce)
         _write_index(path, dim, ids, offsets, revision)
         return cls(path, dim, np.array(ids, dtype=np.int64), np.array(offsets, dtype=np.int64))
@@ -162,11 +170,11 @@ class TokenFile:
         """The file as its stamp describes it, mapped; None when it is missing, unreadable or does not agree."""
         try:
             stamp = json.loads(_stamp_path(path).read_text())
-            if stamp.get("dim") != dim:
+            if stamp.get("dim") != dim or stamp.get("file") != path.stat().st_ino:
                 return None
             count = stamp.get("chunks")
             index = np.fromfile(_index_path(path), dtype="<i8")
-            if not isinstance(count, int) or len(index) != 2 * count + 1 or path.stat().st_size < index[-1]:
+            if not isinstance(count, int) or len(index) != 2 * count + 1 or index[-1] != stamp.get("bytes") or path.stat().st_size < index[-1]:
                 return None
             ids, offsets = index[:count], index[count:]
             return cls(path, dim, ids, offsets)
@@ -175,9 +183,11 @@ class TokenFile:
 
 
 def _write_index(path: Path, dim: int, ids: list[int], offsets: list[int], revision: int) -> None:
-    """The .index file (ids, then offsets), then the stamp that vouches for it."""
+    """The .index file (ids, then offsets), then the stamp that vouches for it: for this data file
+    (its inode: a file written anew is another one) up to its `bytes`."""
     write_bytes_atomically(_index_path(path), np.array(ids + offsets, dtype="<i8").tobytes())
-    write_bytes_atomically(_stamp_path(path), json.dumps({"revision": revision, "chunks": len(ids), "dim": dim}).encode())
+    stamp = {"revision": revision, "chunks": len(ids), "bytes": offsets[-1], "dim": dim, "file": path.stat().st_ino}
+    write_bytes_atomically(_stamp_path(path), json.dumps(stamp).encode())
 
 
 def _index_path(path: Path) -> Path:

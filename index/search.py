@@ -18,13 +18,13 @@ from typing import Protocol
 import numpy as np
 from readerwriterlock import rwlock
 
-from index.atomic import write_bytes_atomically
+from index.atomic import index_files_lock, write_bytes_atomically
 from index.background import Coalescing
 from index.catalog import Catalog
 from index.errors import SearchError
 from index.fusion import reciprocal_rank_fusion
 from index.keyword import KeywordIndex, index_terms
-from index.late import TokenFile, TokenIndex
+from index.late import TokenFile, TokenIndex, pack_codes
 from index.records import ChunkMeta, Encoded, Hit, SearchFilters
 from index.table import ChunkTable
 from index.vectors import EXACT_BELOW, VectorIndex
@@ -40,6 +40,8 @@ MODES = ("dense", "keyword", "late", "hybrid", "dense+keyword")
 # one, so a passage only BM25 finds (an exact name or code) lost to one both views liked. Dense
 # counts half; any weight from 0.25 to 0.75 scored alike on the eval sets (README, Retrieval quality).
 FUSION_WEIGHTS = (0.5, 1.0, 1.0)  # dense, late, keyword
+# Chunks compared with the catalog before saved index files are trusted at a start.
+AGREEMENT_SAMPLE = 16
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +143,14 @@ class Searcher:
         """The saved vector index brought up to `ids`, or one built for them; and whether it changed."""
         saved = self._saved_vectors()
         if saved is not None:
-            held = np.fromiter(saved.ids(), dtype=np.int64)
+            held = np.sort(np.fromiter(saved.ids(), dtype=np.int64))
+            sample = held[:: max(1, len(held) // AGREEMENT_SAMPLE)][:AGREEMENT_SAMPLE]
+            stored = dict(self.catalog.vectors(sample))
+            if any(not np.allclose(saved.vector(i), np.frombuffer(v, dtype=np.float32), atol=2e-3) for i, v in stored.items()):
+                log.warning("The saved index files in %s do not match the catalog (a catalog made anew?): building them again.", self.cache_dir)
+                self.drop_cache()
+                saved = None
+        if saved is not None:
             added = np.setdiff1d(ids, held)
             if (saved.exact and len(ids) >= EXACT_BELOW) or len(added) > len(held):
                 saved = None  # grown past what it was built for: an index chosen for today's size
@@ -160,21 +169,32 @@ class Searcher:
 
     def _start_tokens(self, ids: np.ndarray, revision: int) -> TokenFile:
         """The token file kept from an earlier start, extended with the chunks it lacks and with
-        removed chunks zeroed; else a new one written from the catalog."""
-        path = None if self.cache_dir is None else self.cache_dir / "tokens.bin"
-        kept = None if path is None else TokenFile.open(path, self._tokens.dim)
+        removed chunks zeroed; else a new one written from the catalog. Another process sharing
+        the folder changes it only under the same lock, so what is opened here is what is extended."""
+        if self.cache_dir is None:
+            return TokenFile.write(None, self._tokens.dim, self.catalog.token_blobs(), revision)
+        path = self.cache_dir / "tokens.bin"
         try:
-            if kept is not None:
-                kept.erase(np.setdiff1d(kept.ids(), ids).tolist())
-                lacking = np.setdiff1d(ids, kept.ids())
-                if not len(lacking):
-                    return kept
-                if len(kept) == 0 or lacking[0] > kept.ids()[-1]:
-                    return kept.extend(self.catalog.token_blobs(lacking), revision)
-            return TokenFile.write(path, self._tokens.dim, self.catalog.token_blobs(), revision)
+            with index_files_lock(self.cache_dir):
+                kept = TokenFile.open(path, self._tokens.dim)
+                if kept is not None and self._agrees(kept):
+                    kept.erase(np.setdiff1d(kept.ids(), ids).tolist())
+                    lacking = np.setdiff1d(np.intersect1d(ids, self.catalog.token_ids()), kept.ids())
+                    if not len(lacking):
+                        return kept
+                    if len(kept) == 0 or lacking[0] > kept.ids()[-1]:  # a chunk given token vectors later goes below: written anew
+                        return kept.extend(self.catalog.token_blobs(lacking), revision)
+                return TokenFile.write(path, self._tokens.dim, self.catalog.token_blobs(), revision)
         except OSError as error:  # a full disk: serve from an anonymous file instead and say so
             log.error("The token file was not written in %s (%s): using a temporary one.", self.cache_dir, error.strerror or error)
             return TokenFile.write(None, self._tokens.dim, self.catalog.token_blobs(), revision)
+
+    def _agrees(self, kept: TokenFile) -> bool:
+        """Whether a sample of the kept file's chunks holds what the catalog holds for them: a
+        catalog made anew (its ids start again at 1) must not be served another one's vectors."""
+        sample = kept.ids()[:: max(1, len(kept) // AGREEMENT_SAMPLE)][:AGREEMENT_SAMPLE]
+        stored = dict(self.catalog.token_blobs(sample))
+        return all(bytes(stored[i]) == pack_codes(*kept.get(i)) for i in sample.tolist() if i in stored)
 
     def _load(self, table: ChunkTable, ids: np.ndarray) -> _Loaded:
         """Read the chunks `ids` and prepare them: vectors stacked, texts tokenised."""
@@ -262,7 +282,7 @@ class Searcher:
         """
         if self.cache_dir is None or self._revision < 0:
             return False
-        with self._snapshot.gen_rlock():
+        with self._snapshot.gen_rlock(), index_files_lock(self.cache_dir):
             try:
                 self._vectors.save(self.cache_dir / "vectors.faiss")
                 write_bytes_atomically(self.cache_dir / "vectors.json", json.dumps({"revision": self._revision, "dim": self._vectors.dim, "chunks": len(self._vectors)}).encode())
@@ -278,8 +298,9 @@ class Searcher:
     def drop_cache(self) -> None:
         """Delete every saved index file: after an erasure they hold vectors and terms that must not outlive it."""
         if self.cache_dir is not None:
-            for name in ("vectors.faiss", "vectors.json", "tokens.bin", "tokens.index", "tokens.json"):
-                (self.cache_dir / name).unlink(missing_ok=True)
+            with index_files_lock(self.cache_dir):
+                for name in ("vectors.faiss", "vectors.json", "tokens.bin", "tokens.index", "tokens.json"):
+                    (self.cache_dir / name).unlink(missing_ok=True)
         self._keywords.forget_saved()
 
     def _saved_vectors(self) -> VectorIndex | None:

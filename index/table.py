@@ -8,11 +8,14 @@ catalog for the hits a search returns. A Python record per chunk, text included,
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from index.records import SearchFilters
+
+ADMITTED_KEPT = 64  # filters whose admitted documents a table remembers
 
 
 @dataclass(frozen=True)
@@ -36,14 +39,16 @@ class DocumentFacts:
 
 
 class ChunkTable:
-    """Sorted chunk ids with their document ids, and each document's facts; immutable (a change
-    makes a new table, so a search reads the one it took without a lock)."""
+    """Sorted chunk ids with their document ids, and each document's facts; read from the catalog
+    whole at each change and never changed, so a search reads the one it took without a lock."""
 
     def __init__(self, ids: np.ndarray, documents: np.ndarray, facts: dict[int, DocumentFacts]) -> None:
         order = np.argsort(ids, kind="stable")
         self.ids = np.asarray(ids, dtype=np.int64)[order]
         self.documents = np.asarray(documents, dtype=np.int64)[order]
         self.facts = facts
+        self._admitted: dict[SearchFilters, np.ndarray] = {}  # per filter, the documents it admits
+        self._admitted_lock = threading.Lock()  # searches share a table
 
     @classmethod
     def empty(cls) -> ChunkTable:
@@ -56,21 +61,24 @@ class ChunkTable:
         at = int(np.searchsorted(self.ids, chunk_id))
         return at < len(self.ids) and int(self.ids[at]) == chunk_id
 
-    def changed(self, added: np.ndarray, added_documents: np.ndarray, removed: np.ndarray, facts: dict[int, DocumentFacts]) -> ChunkTable:
-        """A new table without `removed` and with `added` (and their documents' `facts`)."""
-        keep = ~np.isin(self.ids, removed)
-        ids = np.concatenate([self.ids[keep], np.asarray(added, dtype=np.int64)])
-        documents = np.concatenate([self.documents[keep], np.asarray(added_documents, dtype=np.int64)])
-        live = set(np.unique(documents).tolist())
-        merged = {d: f for d, f in (self.facts | facts).items() if d in live}
-        return ChunkTable(ids, documents, merged)
-
     def allowed(self, filters: SearchFilters) -> np.ndarray:
         """Sorted ids of the chunks `filters` admit."""
         mask = np.ones(len(self.ids), dtype=bool)
         if filters.document_id is not None:
             mask &= self.documents == filters.document_id
         if any(v is not None for v in (filters.source_type, filters.tag, filters.year_from, filters.year_to)):
-            admitted = [d for d, f in self.facts.items() if f.admits(filters)]
-            mask &= np.isin(self.documents, np.asarray(admitted, dtype=np.int64))
+            mask &= np.isin(self.documents, self._documents_admitted(filters))
         return self.ids[mask]
+
+    def _documents_admitted(self, filters: SearchFilters) -> np.ndarray:
+        """The documents whose facts `filters` admit, worked out once per filter for this table
+        (a pass over every document's facts; commissioners repeat the same few filters)."""
+        with self._admitted_lock:
+            found = self._admitted.get(filters)
+        if found is None:
+            found = np.array(sorted(d for d, f in self.facts.items() if f.admits(filters)), dtype=np.int64)
+            with self._admitted_lock:
+                if len(self._admitted) >= ADMITTED_KEPT:
+                    self._admitted.pop(next(iter(self._admitted)))
+                self._admitted[filters] = found
+        return found

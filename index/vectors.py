@@ -97,6 +97,10 @@ class VectorIndex:
         scores = stored @ np.asarray(query, dtype=np.float32).reshape(-1)
         return {int(i): float(s) for i, s in zip(ids, scores, strict=True)}
 
+    def vector(self, chunk_id: int) -> np.ndarray:
+        """The stored vector of one chunk (float16 above EXACT_BELOW: equal to about 1e-3)."""
+        return self._index.reconstruct_batch(np.asarray([chunk_id], dtype=np.int64))[0]
+
     def save(self, path: Path) -> None:
         """Write the index atomically: a failed save (a full disk) leaves the previous file as it was."""
         write_atomically(path, lambda sink: faiss.write_index(self._index, faiss.PyCallbackIOWriter(sink)))
