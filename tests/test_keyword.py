@@ -96,3 +96,39 @@ def test_the_delta_is_folded_once_it_outgrows_its_bound(tmp_path: Path, monkeypa
     index.wait_until_merged()
     assert list(index._main.order) == [1, 2, 3, 4, 5, 6] and not index._delta_terms
     assert {i for i, _ in index.search("place based budgets", 6)} >= {4, 5, 6}
+
+
+def test_removing_every_chunk_leaves_nothing_to_find_now_or_after_a_restart(tmp_path: Path) -> None:
+    store = Store(PASSAGES)
+    index = _started(store, tmp_path, background=True)
+    store.texts.clear()
+    index.update({}, [1, 2, 3])
+    index.wait_until_merged()
+    assert index.search("total place", 3) == [] and not index.mentions("commissioning")
+    restarted = _started(store, tmp_path)
+    assert restarted.search("total place", 3) == [] and not restarted.mentions("commissioning")
+
+
+def test_a_removal_takes_the_saved_tier_with_it_at_once(tmp_path: Path) -> None:
+    store = Store(PASSAGES)
+    index = _started(store, tmp_path, background=True)
+    assert (tmp_path / keyword.POINTER).exists()
+    del store.texts[3]
+    index.update({}, [3])  # before any rebuild: the tier on disk still held chunk 3's terms
+    assert not (tmp_path / keyword.POINTER).exists() and not list(tmp_path.glob("bm25-*"))
+    index.wait_until_merged()
+    assert (tmp_path / keyword.POINTER).exists() and _started(Store(store.texts), tmp_path).search("demand-led commissioning", 3) == []
+
+
+def test_a_save_overtaken_by_an_erasure_does_not_land(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(PASSAGES)
+    index = _started(store, tmp_path, background=True)
+    real_flush = keyword.fsync_folder_files
+
+    def erasure_arrives_mid_save(folder: Path) -> None:
+        real_flush(folder)
+        index.forget_saved()  # what an erasure does while the tier is being written
+
+    monkeypatch.setattr(keyword, "fsync_folder_files", erasure_arrives_mid_save)
+    assert index._saved(index._main) is index._main
+    assert not (tmp_path / keyword.POINTER).exists() and not list(tmp_path.glob("bm25-*"))

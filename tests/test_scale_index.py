@@ -11,6 +11,7 @@ import pytest
 
 from index import Catalog, ChunkDraft, DocumentDraft, Searcher, SearchFilters, make_engine
 from index.late import TokenFile, TokenIndex, pack_tokens, unpack_tokens
+from index.search import AGREEMENT_SAMPLE
 from index.vectors import EXACT_BELOW, VectorIndex
 from ingest import encodings_of
 from tests.conftest import FakeEmbedder
@@ -98,6 +99,7 @@ def test_token_file_is_memory_mapped_reopened_extended_and_refused_when_torn(tmp
 
 
 def _catalog_with(tmp_path: Path, texts: list[str]) -> Catalog:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     catalog = Catalog(make_engine(f"sqlite:///{tmp_path / 'c.db'}"))
     catalog.create()
     embedder = FakeEmbedder()
@@ -116,10 +118,13 @@ def test_a_restart_maps_the_token_file_instead_of_reading_token_vectors_again(tm
     expected = first.rank("trust in outcomes commissioning", 3, SearchFilters(), mode="late")
     assert (tmp_path / "index" / "tokens.bin").stat().st_size == sum(len(b) for _, b in catalog.token_blobs())
 
-    def unread() -> None:
-        raise AssertionError("token vectors read from the catalog again")
+    read = catalog.token_blobs
 
-    monkeypatch.setattr(catalog, "token_blobs", unread)
+    def sampled_only(ids: np.ndarray | None = None):  # noqa: ANN202 - wraps the catalog's reader
+        assert ids is not None and len(ids) <= AGREEMENT_SAMPLE, "token vectors read from the catalog again"
+        return read(ids)
+
+    monkeypatch.setattr(catalog, "token_blobs", sampled_only)
     second = Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index", background_keyword=False)
     second.sync()
     assert second.rank("trust in outcomes commissioning", 3, SearchFilters(), mode="late") == expected
@@ -159,6 +164,40 @@ def test_a_start_after_the_catalog_moved_reads_only_the_chunks_added_since(tmp_p
         setattr(catalog, name, recording)
     restarted = Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index")
     hits = restarted.search("trust", 5)
-    assert asked == {"vectors": [new_id], "token_blobs": [new_id], "contextual_texts": [new_id]}
+    assert asked["contextual_texts"] == [new_id]  # BM25: the saved tier plus the new chunk
+    for name in ("vectors", "token_blobs"):  # a sample checked against the catalog, and the new chunk
+        assert new_id in asked[name] and len(asked[name]) <= AGREEMENT_SAMPLE + 1
     assert {h.text for h in hits} == {body, *texts}
     assert len(restarted) == 3 and [h.text for h in restarted.search("Gateshead", 1, SearchFilters(source_type="reflection"))] == [body]
+
+
+def test_a_token_stamp_never_vouches_for_a_data_file_written_after_it(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    path = tmp_path / "tokens.bin"
+    TokenFile.write(path, DIM, [(1, pack_tokens(_tokens(rng, 4))), (2, pack_tokens(_tokens(rng, 6)))], revision=1)
+    index, stamp = (tmp_path / "tokens.index").read_bytes(), (tmp_path / "tokens.json").read_bytes()
+    TokenFile.write(path, DIM, [(1, pack_tokens(_tokens(rng, 9))), (2, pack_tokens(_tokens(rng, 2)))], revision=2)
+    (tmp_path / "tokens.index").write_bytes(index)  # a crash between the new data and its index
+    (tmp_path / "tokens.json").write_bytes(stamp)
+    assert TokenFile.open(path, DIM) is None
+
+
+def test_index_files_of_another_catalog_are_not_trusted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    first = _catalog_with(tmp_path / "first", ["Outcomes based commissioning needs trust", "Commissioning cycles and procurement rules"])
+    Searcher(first, FakeEmbedder(), cache_dir=tmp_path / "index").sync()
+    second = _catalog_with(tmp_path / "second", ["Peer mentors walk beside rough sleepers", "Asset based community development in Leeds"])
+    searcher = Searcher(second, FakeEmbedder(), cache_dir=tmp_path / "index")  # the same ids, other passages
+    assert [h.text for h in searcher.search("peer mentors rough sleepers", 1)] == ["Peer mentors walk beside rough sleepers"]
+    assert "do not match the catalog" in caplog.text
+    assert [searcher.meta(i).text for i, _ in searcher.rank("community development", 1, SearchFilters(), mode="late")] == ["Asset based community development in Leeds"]
+    assert [i for i, _ in searcher.rank("commissioning procurement", 2, SearchFilters(), mode="keyword")] == []
+
+
+def test_a_chunk_without_token_vectors_does_not_make_every_start_rewrite_the_token_file(tmp_path: Path) -> None:
+    catalog = _catalog_with(tmp_path, ["Outcomes based commissioning needs trust", "Commissioning cycles and procurement rules"])
+    with catalog.engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM chunktokens WHERE chunk_id = (SELECT MAX(chunk_id) FROM chunktokens)")
+    Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index").sync()
+    written = (tmp_path / "index" / "tokens.bin").stat().st_ino
+    Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index").sync()
+    assert (tmp_path / "index" / "tokens.bin").stat().st_ino == written
