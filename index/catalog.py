@@ -166,14 +166,28 @@ class Catalog:
         with self.engine.connect() as connection:
             return set(connection.execute(select(Chunk.id)).scalars())
 
-    def chunk_table(self) -> ChunkTable:
-        """Every stored chunk's id and document, with each document's filterable facts (Core
-        queries: a replica reads this at start-up and on every change, for every chunk)."""
+    def chunk_table(self, ids: np.ndarray | None = None) -> ChunkTable:
+        """Every stored chunk's id and document (or those among the sorted `ids`), with their
+        documents' filterable facts: what a replica keeps per chunk (index/table.py)."""
+        if ids is None:  # unordered (the table sorts): SQLite then reads the narrow document index, not every row's blobs
+            with self.engine.connect() as connection:
+                rows = connection.execute(select(Chunk.id, Chunk.document_id)).all()
+        else:
+            rows = list(self._by_id(select(Chunk.id, Chunk.document_id), col(Chunk.id), ids))
+        chunk_ids = np.fromiter((row[0] for row in rows), np.int64, len(rows))  # np.array over Row objects took 1.7 s at 50,000
+        documents = np.fromiter((row[1] for row in rows), np.int64, len(rows))
+        query = select(Document.id, Document.source_type, Document.year, Document.tags)
+        if ids is not None:
+            query = query.where(col(Document.id).in_(np.unique(documents).tolist()))
         with self.engine.connect() as connection:
-            pairs = np.array(connection.execute(select(Chunk.id, Chunk.document_id).order_by(col(Chunk.id))).all(), dtype=np.int64).reshape(-1, 2)
-            documents = connection.execute(select(Document.id, Document.source_type, Document.year, Document.tags)).all()
-        facts = {document_id: DocumentFacts(source_type, year, tuple(t.lower() for t in tags or ())) for document_id, source_type, year, tags in documents}
-        return ChunkTable(pairs[:, 0], pairs[:, 1], facts)
+            found = connection.execute(query).all()
+        facts = {document_id: DocumentFacts(source_type, year, tuple(t.lower() for t in tags or ())) for document_id, source_type, year, tags in found}
+        return ChunkTable(chunk_ids, documents, facts)
+
+    def chunk_id_array(self) -> np.ndarray:
+        """Every stored chunk id, sorted (a replica compares it with what it serves at each change)."""
+        with self.engine.connect() as connection:  # unordered: SQLite then reads a narrow index, not every row's blobs (4x faster)
+            return np.sort(np.fromiter(connection.execute(select(Chunk.id)).scalars(), np.int64))
 
     def token_blobs(self, ids: np.ndarray | None = None) -> Iterator[tuple[int, bytes]]:
         """(chunk id, packed token vectors) of every chunk that has them (or of those among the

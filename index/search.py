@@ -116,9 +116,10 @@ class Searcher:
             if self._revision < 0:
                 self._start(revision)
                 return
-            table = self.catalog.chunk_table()
-            removed = np.setdiff1d(self._table.ids, table.ids, assume_unique=True)  # only sync changes _table, under _sync_lock
-            loaded = self._load(table, np.setdiff1d(table.ids, self._table.ids, assume_unique=True))
+            stored = self.catalog.chunk_id_array()
+            removed = np.setdiff1d(self._table.ids, stored, assume_unique=True)  # only sync changes _table, under _sync_lock
+            added = np.setdiff1d(stored, self._table.ids, assume_unique=True)
+            loaded = self._load(self._table.changed(self.catalog.chunk_table(added), removed), added)
             with self._snapshot.gen_wlock():
                 self._apply(loaded, removed.tolist())
                 self._revision = revision

@@ -39,8 +39,8 @@ class DocumentFacts:
 
 
 class ChunkTable:
-    """Sorted chunk ids with their document ids, and each document's facts; read from the catalog
-    whole at each change and never changed, so a search reads the one it took without a lock."""
+    """Sorted chunk ids with their document ids, and each document's facts; never changed in
+    place (a change makes a new table), so a search reads the one it took without a lock."""
 
     def __init__(self, ids: np.ndarray, documents: np.ndarray, facts: dict[int, DocumentFacts]) -> None:
         order = np.argsort(ids, kind="stable")
@@ -60,6 +60,14 @@ class ChunkTable:
     def __contains__(self, chunk_id: int) -> bool:
         at = int(np.searchsorted(self.ids, chunk_id))
         return at < len(self.ids) and int(self.ids[at]) == chunk_id
+
+    def changed(self, added: ChunkTable, removed: np.ndarray) -> ChunkTable:
+        """A new table without the `removed` ids and with the `added` table's chunks and documents."""
+        keep = ~np.isin(self.ids, removed)
+        documents = np.concatenate([self.documents[keep], added.documents])
+        live = set(np.unique(documents).tolist())
+        facts = {d: f for d, f in (self.facts | added.facts).items() if d in live}
+        return ChunkTable(np.concatenate([self.ids[keep], added.ids]), documents, facts)
 
     def allowed(self, filters: SearchFilters) -> np.ndarray:
         """Sorted ids of the chunks `filters` admit."""
