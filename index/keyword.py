@@ -16,8 +16,7 @@ import shutil
 import threading
 import uuid
 from array import array
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -106,29 +105,28 @@ class _Tier:
         retriever.index((corpus, vocab), show_progress=False)
         return cls(order=ids_in_order, retriever=retriever)
 
-    def save(self, folder: Path, still_current: Callable[[], AbstractContextManager[bool]]) -> str | None:
-        """Write the tier to a new directory under `folder` (flushed to disk), then, inside
-        `still_current()` and only if it yields True, point `folder/bm25.json` at it atomically and
-        remove older ones; the directory's name, or None when the tier was no longer current (its
-        directory is removed). A failed save leaves the previous tier in use."""
+    def save(self, folder: Path, may_land: Callable[[], bool]) -> str | None:
+        """Write the tier to a hidden directory under `folder` (flushed to disk); then, holding the
+        folder's lock and only if `may_land()` still says so, rename it into place, point
+        `folder/bm25.json` at it atomically and remove older tiers. The directory's name, or None
+        when it may not land (it is removed). A failed save leaves the previous tier in use."""
         name = f"bm25-{uuid.uuid4().hex}"
-        target = folder / name
-        target.mkdir(parents=True)
+        staging = folder / f".{name}.tmp"  # not matched by "bm25-*": a clean-up never removes a save under way
+        staging.mkdir(parents=True)
         try:
-            self.retriever.save(str(target), show_progress=False)
-            np.save(target / "order.npy", self.order)
-            fsync_folder_files(target)
-            with still_current() as current, index_files_lock(folder):
-                if not current:
-                    shutil.rmtree(target, ignore_errors=True)
+            self.retriever.save(str(staging), show_progress=False)
+            np.save(staging / "order.npy", self.order)
+            fsync_folder_files(staging)
+            with index_files_lock(folder):
+                if not may_land():
                     return None
+                staging.rename(folder / name)
                 write_bytes_atomically(folder / POINTER, json.dumps({"directory": name, "chunks": len(self.order)}).encode())
                 for old in folder.glob("bm25-*"):
                     if old.name != name:
                         shutil.rmtree(old, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(target, ignore_errors=True)
-            raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         return name
 
     @classmethod
@@ -185,11 +183,13 @@ class KeywordIndex:
     chunks go to the delta tier at once, removed ones are hidden at once, and the main tier is
     rebuilt in a background thread from `source` (module docstring); while a delta exists the two
     tiers' rankings are fused by reciprocal rank. With a `folder`, the main tier is saved there
-    and loaded at the next start.
+    and loaded at the next start; `stored` gives the ids the catalog holds, so that no tier holding
+    an erased chunk is ever saved.
     """
 
-    def __init__(self, source: TextSource, folder: Path | None = None, background: bool = True) -> None:
+    def __init__(self, source: TextSource, stored: Callable[[], np.ndarray], folder: Path | None = None, background: bool = True) -> None:
         self._source = source
+        self._stored = stored
         self._folder = folder
         self._background = background
         self._lock = threading.Lock()
@@ -198,7 +198,8 @@ class KeywordIndex:
         self._delta = _Tier()
         self._hidden = np.empty(0, np.int64)  # sorted ids of the main tier that were removed
         self._removed_since_snapshot: set[int] | None = None
-        self._generation = 0  # bumped whenever the saved tier is deleted: a save begun before must not land
+        self._generation = 0  # bumped by every removal from the saved tier: a save begun before must not land
+        self._saved_is_stale = False  # a removal hit the saved tier: delete it (outside every lock searches need)
         self._rebuilder = Coalescing(self._rebuild_main, "bm25-rebuild", settle=REBUILD_SETTLE_S, duty=REBUILD_DUTY)
 
     def __len__(self) -> int:
@@ -228,16 +229,18 @@ class KeywordIndex:
         return dict(zip([i for i, _ in pairs], index_terms([text for _, text in pairs]), strict=True))
 
     def update(self, added: dict[int, str], removed: list[int]) -> None:
-        """Add texts by chunk id and drop removed ids; both take effect before this returns."""
+        """Add texts by chunk id and drop removed ids; both take effect, on disk too, before this returns."""
         self.apply(dict(zip(added, index_terms(list(added.values())), strict=True)), removed)
+        self.forget_stale_saved()
 
     def apply(self, added: dict[int, list[str]], removed: list[int]) -> None:
         """Add new chunks' `index_terms` (made before any lock is taken) and drop removed ids.
 
         Chunk ids are never reused, so an added id is new to both tiers. Searches see the change
         as a whole: the new delta tier and hidden set are swapped in together under the lock. A
-        removed chunk that the saved main tier holds takes the saved tier with it at once: an
-        erased reflection must not wait on disk for the rebuild.
+        removed chunk that the saved main tier holds marks the saved tier stale: the caller then
+        deletes it (`forget_stale_saved`) once it holds no lock a search needs, so an erased
+        reflection does not wait on disk for the rebuild.
         """
         if not added and not removed:
             return
@@ -251,7 +254,8 @@ class KeywordIndex:
             dropped = set(gone.tolist())
             self._delta_terms = {i: t for i, t in self._delta_terms.items() if i not in dropped} | added
             if len(in_main):
-                self._forget_saved_locked()
+                self._generation += 1  # no save begun before this removal may land
+                self._saved_is_stale = True
             if not self._background:
                 self._fold_now()
                 return
@@ -295,8 +299,9 @@ class KeywordIndex:
     def _saved(self, main: _Tier) -> _Tier:
         """`main` saved in the folder and mapped back from it (its matrix then lives in the page
         cache, not the heap); `main` itself when there is no folder, the save failed, or it may
-        not be saved: it is empty, no longer served, or holds a removed chunk (checked again,
-        under the lock, just before the pointer names it)."""
+        not land: it is empty, no longer served, holds a hidden chunk, a removal came after it
+        began, or the catalog no longer holds one of its chunks (checked under the folder's lock,
+        so an erasure that another process committed first is seen)."""
         if self._folder is None:
             return main
         if main.retriever is None:
@@ -305,13 +310,13 @@ class KeywordIndex:
         with self._lock:
             generation = self._generation
 
-        @contextmanager
-        def still_current() -> Iterator[bool]:  # the keyword lock before the files' lock, as in forget_saved
+        def may_land() -> bool:
+            every_chunk_stored = bool(np.isin(main.order, self._stored()).all())
             with self._lock:
-                yield self._main is main and len(self._hidden) == 0 and self._generation == generation
+                return every_chunk_stored and self._main is main and len(self._hidden) == 0 and self._generation == generation
 
         try:
-            name = main.save(self._folder, still_current)
+            name = main.save(self._folder, may_land)
         except OSError as error:
             logging.getLogger(__name__).error("The keyword index was not saved in %s (%s): serving from memory.", self._folder, error.strerror or error)
             return main
@@ -319,17 +324,26 @@ class KeywordIndex:
 
     def forget_saved(self) -> None:
         """Delete the saved main tier: after an erasure it holds terms that must not outlive it.
-        A save already under way is not let to point at its tier afterwards."""
+        No save begun before this lands afterwards. Holds the folder's lock, never the index's."""
         with self._lock:
-            self._forget_saved_locked()
+            self._generation += 1
+            self._saved_is_stale = True
+        self.forget_stale_saved()
 
-    def _forget_saved_locked(self) -> None:
-        self._generation += 1
-        if self._folder is not None:
+    def forget_stale_saved(self) -> None:
+        """Delete the saved tier if a removal made it stale; a failure is logged (the next start
+        checks the saved tier against the catalog and rebuilds it)."""
+        with self._lock:
+            stale, self._saved_is_stale = self._saved_is_stale, False
+        if not stale or self._folder is None:
+            return
+        try:
             with index_files_lock(self._folder):
                 (self._folder / POINTER).unlink(missing_ok=True)
                 for old in self._folder.glob("bm25-*"):
                     shutil.rmtree(old, ignore_errors=True)
+        except OSError as error:
+            logging.getLogger(__name__).error("The saved keyword index in %s was not deleted (%s).", self._folder, error.strerror or error)
 
     def wait_until_merged(self, timeout: float = 30.0) -> None:
         """Block until the background rebuild has folded the delta into the main tier (benchmarks, tests)."""

@@ -84,7 +84,7 @@ class Searcher:
         self.cache_dir = cache_dir
         self._table = ChunkTable.empty()
         self._vectors = VectorIndex(encoder.dim)
-        self._keywords = KeywordIndex(catalog.contextual_texts, cache_dir, background=background_keyword)
+        self._keywords = KeywordIndex(catalog.contextual_texts, catalog.chunk_id_array, cache_dir, background=background_keyword)
         self._tokens = TokenIndex(encoder.dim)
         self._revision = -1
         # a removal is saved soon after (the saved vector index must not keep an erased chunk),
@@ -123,6 +123,7 @@ class Searcher:
             with self._snapshot.gen_wlock():
                 self._apply(loaded, removed.tolist())
                 self._revision = revision
+            self._keywords.forget_stale_saved()  # disk work, once searches are free to go on
         if len(removed) and self.cache_dir is not None:
             self._saver.request()
 
@@ -143,6 +144,8 @@ class Searcher:
     def _start_vectors(self, ids: np.ndarray) -> tuple[VectorIndex, bool]:
         """The saved vector index brought up to `ids`, or one built for them; and whether it changed."""
         saved = self._saved_vectors()
+        if saved is None:
+            self._keywords.forget_saved()  # a saved BM25 tier that no vector index vouches for is not trusted either
         if saved is not None:
             held = np.sort(np.fromiter(saved.ids(), dtype=np.int64))
             sample = held[:: max(1, len(held) // AGREEMENT_SAMPLE)][:AGREEMENT_SAMPLE]
@@ -185,7 +188,7 @@ class Searcher:
                         return kept
                     if len(kept) == 0 or lacking[0] > kept.ids()[-1]:  # a chunk given token vectors later goes below: written anew
                         return kept.extend(self.catalog.token_blobs(lacking), revision)
-                return TokenFile.write(path, self._tokens.dim, self.catalog.token_blobs(), revision)
+                return TokenFile.write(path, self._tokens.dim, self.catalog.token_blobs(ids), revision)
         except OSError as error:  # a full disk: serve from an anonymous file instead and say so
             log.error("The token file was not written in %s (%s): using a temporary one.", self.cache_dir, error.strerror or error)
             return TokenFile.write(None, self._tokens.dim, self.catalog.token_blobs(), revision)
@@ -283,7 +286,9 @@ class Searcher:
         """
         if self.cache_dir is None or self._revision < 0:
             return False
-        with self._snapshot.gen_rlock(), index_files_lock(self.cache_dir):
+        with index_files_lock(self.cache_dir), self._snapshot.gen_rlock():  # the folder's lock first: a sync never waits on it
+            if not np.isin(np.fromiter(self._vectors.ids(), np.int64), self.catalog.chunk_id_array()).all():
+                return False  # it still holds a chunk erased since: the sync that removes it saves again
             try:
                 self._vectors.save(self.cache_dir / "vectors.faiss")
                 write_bytes_atomically(self.cache_dir / "vectors.json", json.dumps({"revision": self._revision, "dim": self._vectors.dim, "chunks": len(self._vectors)}).encode())

@@ -97,7 +97,7 @@ def test_searches_never_see_half_applied_changes(services: Services, busy_interp
 
 def test_a_reused_chunk_id_is_found_by_its_new_text_only_before_and_after_the_merge() -> None:
     texts = {1: "Salami slicing cuts every budget alike.", 2: "Peer mentors helped rough sleepers."}
-    index = KeywordIndex(lambda ids: [(int(i), texts[int(i)]) for i in ids if int(i) in texts], background=True)
+    index = KeywordIndex(lambda ids: [(int(i), texts[int(i)]) for i in ids if int(i) in texts], lambda: np.array(sorted(texts)), background=True)
     index.start(np.array([1, 2]))
     index.update({}, [1])
     texts[1] = "Total Place pilots in Gateshead."  # the catalog never does this; the index copes if it does

@@ -1,12 +1,14 @@
 """Keyword retrieval: phrases count, new chunks are searchable before the background rebuild, and
 the main tier is saved, memory-mapped at the next start and rebuilt without removed chunks."""
 
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from index import keyword
+from index.atomic import index_files_lock
 from index.keyword import KeywordIndex
 
 PASSAGES = {
@@ -32,7 +34,7 @@ class Store:
 
 
 def _started(store: Store, folder: Path | None = None, background: bool = False) -> KeywordIndex:
-    index = KeywordIndex(store, folder, background=background)
+    index = KeywordIndex(store, store.ids, folder, background=background)
     index.start(store.ids())
     return index
 
@@ -132,3 +134,25 @@ def test_a_save_overtaken_by_an_erasure_does_not_land(tmp_path: Path, monkeypatc
     monkeypatch.setattr(keyword, "fsync_folder_files", erasure_arrives_mid_save)
     assert index._saved(index._main) is index._main
     assert not (tmp_path / keyword.POINTER).exists() and not list(tmp_path.glob("bm25-*"))
+
+
+def test_a_removal_never_waits_on_another_process_holding_the_index_folder(tmp_path: Path) -> None:
+    store = Store(PASSAGES)
+    index = _started(store, tmp_path, background=True)
+    del store.texts[3]
+    with index_files_lock(tmp_path):  # another process saving or extending its files
+        done = threading.Event()
+        removing = threading.Thread(target=lambda: (index.apply({}, [3]), done.set()))
+        removing.start()
+        assert done.wait(10), "the removal waited on the folder's lock"
+        assert index.search("demand-led commissioning", 3) == []
+    index.forget_stale_saved()
+    assert not (tmp_path / keyword.POINTER).exists()
+    index.wait_until_merged()
+
+
+def test_a_tier_holding_a_chunk_the_catalog_no_longer_holds_is_never_saved(tmp_path: Path) -> None:
+    store = Store(PASSAGES)
+    index = KeywordIndex(store, lambda: np.array([1, 2], dtype=np.int64), tmp_path, background=False)  # chunk 3 erased by another process
+    index.start(store.ids())
+    assert not (tmp_path / keyword.POINTER).exists() and not list(tmp_path.glob("*bm25*"))

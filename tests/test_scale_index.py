@@ -201,3 +201,13 @@ def test_a_chunk_without_token_vectors_does_not_make_every_start_rewrite_the_tok
     written = (tmp_path / "index" / "tokens.bin").stat().st_ino
     Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index").sync()
     assert (tmp_path / "index" / "tokens.bin").stat().st_ino == written
+
+
+def test_a_saved_keyword_index_without_a_vector_index_to_vouch_for_it_is_not_trusted(tmp_path: Path) -> None:
+    first = _catalog_with(tmp_path / "first", ["Outcomes based commissioning needs trust", "Commissioning cycles and procurement rules"])
+    Searcher(first, FakeEmbedder(), cache_dir=tmp_path / "index").sync()
+    (tmp_path / "index" / "vectors.json").unlink()
+    second = _catalog_with(tmp_path / "second", ["Peer mentors walk beside rough sleepers", "Asset based community development in Leeds"])
+    searcher = Searcher(second, FakeEmbedder(), cache_dir=tmp_path / "index")
+    assert [i for i, _ in searcher.rank("commissioning procurement", 2, SearchFilters(), mode="keyword")] == []
+    assert len(searcher.rank("peer mentors", 2, SearchFilters(), mode="keyword")) == 1
