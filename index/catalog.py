@@ -194,10 +194,10 @@ class Catalog:
         sorted `ids`), by ascending id, streamed."""
         yield from self._by_id(select(ChunkTokens.chunk_id, ChunkTokens.vectors), col(ChunkTokens.chunk_id), ids)
 
-    def token_ids(self) -> np.ndarray:
-        """Sorted ids of the chunks that have token vectors."""
-        with self.engine.connect() as connection:
-            return np.array(connection.execute(select(ChunkTokens.chunk_id).order_by(col(ChunkTokens.chunk_id))).scalars().all(), dtype=np.int64)
+    def token_ids(self, among: np.ndarray) -> np.ndarray:
+        """Sorted ids of the chunks among the sorted `among` that have token vectors (looked up by
+        key: a scan of the token table read every row's first pages, 1 s at 50,000 chunks)."""
+        return np.fromiter((row[0] for row in self._by_id(select(ChunkTokens.chunk_id), col(ChunkTokens.chunk_id), among)), np.int64)
 
     def vectors(self, ids: np.ndarray | None = None) -> Iterator[tuple[int, bytes]]:
         """(chunk id, float32 embedding) of every chunk (or of those among the sorted `ids`), by ascending id, streamed."""

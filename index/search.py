@@ -183,7 +183,7 @@ class Searcher:
                 kept = TokenFile.open(path, self._tokens.dim)
                 if kept is not None and self._agrees(kept):
                     kept.erase(np.setdiff1d(kept.ids(), ids).tolist())
-                    lacking = np.setdiff1d(np.intersect1d(ids, self.catalog.token_ids()), kept.ids())
+                    lacking = self.catalog.token_ids(np.setdiff1d(ids, kept.ids()))
                     if not len(lacking):
                         return kept
                     if len(kept) == 0 or lacking[0] > kept.ids()[-1]:  # a chunk given token vectors later goes below: written anew
