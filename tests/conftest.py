@@ -20,8 +20,9 @@ import uvicorn
 
 from bot.services import Services, build_services
 from bot.settings import Settings
+from index import Catalog, ChunkDraft, DocumentDraft, make_engine
 from index.records import Encoded
-from ingest import Embedder, load_embedder, register_embedder
+from ingest import Embedder, encodings_of, load_embedder, register_embedder
 from ingest.embed import is_content_token
 
 REPO = Path(__file__).resolve().parent.parent
@@ -101,6 +102,23 @@ def ingested(tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder) 
     assert report.failed == [] and report.documents == 5
     services.searcher.sync()
     return services
+
+
+def add_passage(catalog: Catalog, n: int, text: str, source_type: str = "report") -> None:
+    """Store document "n.md" (title "Doc") holding one chunk, `text`, embedded by the fake embedder."""
+    draft = DocumentDraft(source=f"{n}.md", content_hash=str(n), title="Doc", source_type=source_type)
+    chunk = ChunkDraft(ordinal=0, text=text, section="", page_start=None, page_end=None, char_start=0, char_end=len(text), content_hash=f"c{n}")
+    catalog.replace_document(draft, [chunk], encodings_of(FakeEmbedder().encode([f"Doc\n{text}"])))
+
+
+def passage_catalog(folder: Path, texts: list[str]) -> Catalog:
+    """A new SQLite catalog in `folder` with one single-chunk document per text (`add_passage`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    catalog = Catalog(make_engine(f"sqlite:///{folder / 'c.db'}"))
+    catalog.create()
+    for n, text in enumerate(texts):
+        add_passage(catalog, n, text)
+    return catalog
 
 
 def free_port() -> int:

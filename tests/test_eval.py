@@ -7,10 +7,9 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from index import Catalog, ChunkDraft, DocumentDraft, Searcher, SearchFilters, make_engine
+from index import Searcher, SearchFilters
 from index.fusion import reciprocal_rank_fusion
-from ingest import encodings_of
-from tests.conftest import FIXTURES, FakeEmbedder, clone_services
+from tests.conftest import FIXTURES, FakeEmbedder, clone_services, passage_catalog
 
 # The first passage holds every query word among many others: the pooled vector and BM25's length
 # normalisation dilute it, while late interaction (each query word's best match) scores it 1.0.
@@ -25,14 +24,7 @@ PASSAGES = [
 
 @pytest.fixture
 def searcher(tmp_path: Path) -> Searcher:
-    catalog = Catalog(make_engine(f"sqlite:///{tmp_path / 'c.db'}"))
-    catalog.create()
-    embedder = FakeEmbedder()
-    for n, text in enumerate(PASSAGES):
-        draft = DocumentDraft(source=f"{n}.md", content_hash=str(n), title="Doc", source_type="report")
-        chunk = ChunkDraft(ordinal=0, text=text, section="", page_start=None, page_end=None, char_start=0, char_end=len(text), content_hash=f"c{n}")
-        catalog.replace_document(draft, [chunk], encodings_of(embedder.encode([f"Doc\n{text}"])))
-    searcher = Searcher(catalog, embedder, background_keyword=False)
+    searcher = Searcher(passage_catalog(tmp_path, PASSAGES), FakeEmbedder(), background_keyword=False)
     searcher.sync()
     return searcher
 

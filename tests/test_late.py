@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 
 from bot.evaluation import load_questions, retrieval_metrics
-from index import Catalog, ChunkDraft, DocumentDraft, Searcher, SearchFilters, make_engine
+from index import Searcher, SearchFilters
 from index.fusion import reciprocal_rank_fusion
 from index.late import TokenIndex, pack_tokens, unpack_tokens
-from ingest import encodings_of
-from tests.conftest import FIXTURES, FakeEmbedder
+from tests.conftest import FIXTURES, FakeEmbedder, passage_catalog
 
 DIM = 8
 
@@ -55,15 +54,8 @@ def test_weighted_fusion_lets_a_lone_keyword_match_beat_two_views_of_one_model()
 
 
 def test_hybrid_search_fuses_late_interaction_over_its_candidates(tmp_path: Path) -> None:
-    catalog = Catalog(make_engine(f"sqlite:///{tmp_path / 'c.db'}"))
-    catalog.create()
-    embedder = FakeEmbedder()
     texts = ["Outcomes based commissioning needs trust", "Commissioning cycles and procurement rules", "Trust grows through shared outcomes work"]
-    for n, text in enumerate(texts):
-        draft = DocumentDraft(source=f"{n}.md", content_hash=str(n), title="Doc", source_type="report")
-        chunk = ChunkDraft(ordinal=0, text=text, section="", page_start=None, page_end=None, char_start=0, char_end=len(text), content_hash=f"c{n}")
-        catalog.replace_document(draft, [chunk], encodings_of(embedder.encode([f"Doc\n{text}"])))
-    searcher = Searcher(catalog, embedder, background_keyword=False)
+    searcher = Searcher(passage_catalog(tmp_path, texts), FakeEmbedder(), background_keyword=False)
     searcher.sync()
     late = searcher.rank("trust in outcomes commissioning", 3, SearchFilters(), mode="late")
     assert searcher.meta(late[0][0]).text == texts[0]  # holds all three content words

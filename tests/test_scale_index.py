@@ -9,12 +9,11 @@ import faiss
 import numpy as np
 import pytest
 
-from index import Catalog, ChunkDraft, DocumentDraft, Searcher, SearchFilters, make_engine
+from index import Searcher, SearchFilters
 from index.late import TokenFile, TokenIndex, pack_tokens, unpack_tokens
 from index.search import AGREEMENT_SAMPLE
 from index.vectors import EXACT_BELOW, VectorIndex
-from ingest import encodings_of
-from tests.conftest import FakeEmbedder
+from tests.conftest import FakeEmbedder, add_passage, passage_catalog
 
 DIM = 384
 
@@ -98,21 +97,9 @@ def test_token_file_is_memory_mapped_reopened_extended_and_refused_when_torn(tmp
     assert anonymous.path is None and anonymous.get(3) is not None and not list(tmp_path.glob("learnloop-tokens-*"))
 
 
-def _catalog_with(tmp_path: Path, texts: list[str]) -> Catalog:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    catalog = Catalog(make_engine(f"sqlite:///{tmp_path / 'c.db'}"))
-    catalog.create()
-    embedder = FakeEmbedder()
-    for n, body in enumerate(texts):
-        draft = DocumentDraft(source=f"{n}.md", content_hash=str(n), title="Doc", source_type="report")
-        chunk = ChunkDraft(ordinal=0, text=body, section="", page_start=None, page_end=None, char_start=0, char_end=len(body), content_hash=f"c{n}")
-        catalog.replace_document(draft, [chunk], encodings_of(embedder.encode([f"Doc\n{body}"])))
-    return catalog
-
-
 def test_a_restart_maps_the_token_file_instead_of_reading_token_vectors_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     texts = ["Outcomes based commissioning needs trust", "Commissioning cycles and procurement rules", "Trust grows through shared outcomes work"]
-    catalog = _catalog_with(tmp_path, texts)
+    catalog = passage_catalog(tmp_path, texts)
     first = Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index", background_keyword=False)
     first.sync()
     expected = first.rank("trust in outcomes commissioning", 3, SearchFilters(), mode="late")
@@ -131,10 +118,8 @@ def test_a_restart_maps_the_token_file_instead_of_reading_token_vectors_again(tm
 
     first_span = (second._tokens._file._offsets[0], second._tokens._file._offsets[1])
     catalog.delete_document("0.md")  # later changes: the delta and the hidden set
-    draft = DocumentDraft(source="3.md", content_hash="3", title="Doc", source_type="report")
     body = "Outcomes commissioning with trust, again"
-    chunk = ChunkDraft(ordinal=0, text=body, section="", page_start=None, page_end=None, char_start=0, char_end=len(body), content_hash="c3")
-    catalog.replace_document(draft, [chunk], encodings_of(FakeEmbedder().encode([f"Doc\n{body}"])))
+    add_passage(catalog, 3, body)
     late = second.rank("trust in outcomes commissioning", 3, SearchFilters(), mode="late")
     assert [second.meta(i).text for i, _ in late][0] == body and texts[0] not in [second.meta(i).text for i, _ in late]
     on_disk = (tmp_path / "index" / "tokens.bin").read_bytes()
@@ -145,12 +130,10 @@ def test_a_restart_maps_the_token_file_instead_of_reading_token_vectors_again(tm
 
 def test_a_start_after_the_catalog_moved_reads_only_the_chunks_added_since(tmp_path: Path) -> None:
     texts = ["Outcomes based commissioning needs trust", "Commissioning cycles and procurement rules"]
-    catalog = _catalog_with(tmp_path, texts)
+    catalog = passage_catalog(tmp_path, texts)
     Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index", background_keyword=False).sync()
     body = "Gateshead learning logs on trust"
-    draft = DocumentDraft(source="2.md", content_hash="2", title="Doc", source_type="reflection")
-    chunk = ChunkDraft(ordinal=0, text=body, section="", page_start=None, page_end=None, char_start=0, char_end=len(body), content_hash="c2")
-    catalog.replace_document(draft, [chunk], encodings_of(FakeEmbedder().encode([f"Doc\n{body}"])))
+    add_passage(catalog, 2, body, source_type="reflection")
     new_id = max(catalog.chunk_ids())
     asked: dict[str, list[int]] = {}
     for name in ("vectors", "token_blobs", "contextual_texts"):
@@ -183,9 +166,9 @@ def test_a_token_stamp_never_vouches_for_a_data_file_written_after_it(tmp_path: 
 
 
 def test_index_files_of_another_catalog_are_not_trusted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    first = _catalog_with(tmp_path / "first", ["Outcomes based commissioning needs trust", "Commissioning cycles and procurement rules"])
+    first = passage_catalog(tmp_path / "first", ["Outcomes based commissioning needs trust", "Commissioning cycles and procurement rules"])
     Searcher(first, FakeEmbedder(), cache_dir=tmp_path / "index").sync()
-    second = _catalog_with(tmp_path / "second", ["Peer mentors walk beside rough sleepers", "Asset based community development in Leeds"])
+    second = passage_catalog(tmp_path / "second", ["Peer mentors walk beside rough sleepers", "Asset based community development in Leeds"])
     searcher = Searcher(second, FakeEmbedder(), cache_dir=tmp_path / "index")  # the same ids, other passages
     assert [h.text for h in searcher.search("peer mentors rough sleepers", 1)] == ["Peer mentors walk beside rough sleepers"]
     assert "do not match the catalog" in caplog.text
@@ -194,7 +177,7 @@ def test_index_files_of_another_catalog_are_not_trusted(tmp_path: Path, caplog: 
 
 
 def test_a_chunk_without_token_vectors_does_not_make_every_start_rewrite_the_token_file(tmp_path: Path) -> None:
-    catalog = _catalog_with(tmp_path, ["Outcomes based commissioning needs trust", "Commissioning cycles and procurement rules"])
+    catalog = passage_catalog(tmp_path, ["Outcomes based commissioning needs trust", "Commissioning cycles and procurement rules"])
     with catalog.engine.begin() as connection:
         connection.exec_driver_sql("DELETE FROM chunktokens WHERE chunk_id = (SELECT MAX(chunk_id) FROM chunktokens)")
     Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index").sync()
@@ -204,10 +187,10 @@ def test_a_chunk_without_token_vectors_does_not_make_every_start_rewrite_the_tok
 
 
 def test_a_saved_keyword_index_without_a_vector_index_to_vouch_for_it_is_not_trusted(tmp_path: Path) -> None:
-    first = _catalog_with(tmp_path / "first", ["Outcomes based commissioning needs trust", "Commissioning cycles and procurement rules"])
+    first = passage_catalog(tmp_path / "first", ["Outcomes based commissioning needs trust", "Commissioning cycles and procurement rules"])
     Searcher(first, FakeEmbedder(), cache_dir=tmp_path / "index").sync()
     (tmp_path / "index" / "vectors.json").unlink()
-    second = _catalog_with(tmp_path / "second", ["Peer mentors walk beside rough sleepers", "Asset based community development in Leeds"])
+    second = passage_catalog(tmp_path / "second", ["Peer mentors walk beside rough sleepers", "Asset based community development in Leeds"])
     searcher = Searcher(second, FakeEmbedder(), cache_dir=tmp_path / "index")
     assert [i for i, _ in searcher.rank("commissioning procurement", 2, SearchFilters(), mode="keyword")] == []
     assert len(searcher.rank("peer mentors", 2, SearchFilters(), mode="keyword")) == 1
