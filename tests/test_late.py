@@ -21,13 +21,17 @@ def _unit(*axes: int) -> np.ndarray:
     return matrix
 
 
-def test_packed_tokens_round_trip_within_int8_precision() -> None:
+@pytest.mark.parametrize("dim", [DIM, 7])
+def test_packed_tokens_round_trip_within_4_bit_precision_in_half_a_byte_a_dimension(dim: int) -> None:
     rng = np.random.default_rng(0)
-    vectors = rng.normal(size=(30, DIM)).astype(np.float32)
+    vectors = rng.normal(size=(30, dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    codes, scales = unpack_tokens(pack_tokens(vectors), DIM)
-    assert codes.dtype == np.int8 and codes.shape == (30, DIM)
+    blob = pack_tokens(vectors)
+    assert len(blob) == 30 * (4 + (dim + 1) // 2)
+    codes, scales = unpack_tokens(blob, dim)
+    assert codes.dtype == np.int8 and codes.shape == (30, dim) and np.abs(codes).max() == 7
     assert np.abs(codes * scales[:, None] - vectors).max() <= scales.max() / 2 + 1e-6
+    assert np.allclose(scales, np.abs(vectors).max(axis=1) / 7)
     assert pack_tokens(np.zeros((0, DIM))) == b""
     with pytest.raises(ValueError, match="does not hold"):
         unpack_tokens(b"\x00" * 7, DIM)

@@ -12,6 +12,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -22,11 +23,13 @@ from bot.migrations import BOT_VERSIONS
 from bot.records import Feedback, ProcessedEvent, QueryLog, Reflection, SlackThread
 from bot.services import build_services
 from index import make_engine
-from index.db import Chunk, Document
+from index.db import Chunk, ChunkTokens, Document
+from index.late import unpack_tokens
 from index.migrations import upgrade
 from tests.conftest import FIXTURES, REPO, FakeEmbedder, make_settings, throwaway_database
 
 OLD_DATABASE = FIXTURES / "upgrade" / "learnloop-0.1.0.db"
+DIM = 384  # the fixture's vectors: all-MiniLM-L6-v2's
 TABLES = ("document", "chunk", "chunktokens", "catalogrevision", "reflection", "feedback", "querylog", "slackthread", "processedevent")
 
 
@@ -48,6 +51,12 @@ def _copy_into(url: str, rows: dict[str, list[tuple]]) -> None:
         for name in ("document", "chunk"):  # rows came with their ids: move the sequences past them
             connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))"))
     engine.dispose()
+
+
+def _int8_vectors(blob: bytes, dim: int) -> np.ndarray:
+    """Token vectors as 0.1.0 stored them: per-token float32 scales, then int8 codes."""
+    count = len(blob) // (dim + 4)
+    return np.frombuffer(blob, np.int8, offset=4 * count).reshape(count, dim) * np.frombuffer(blob, "<f4", count=count)[:, None]
 
 
 def _typed(kind: object, value: object) -> object:
@@ -81,6 +90,7 @@ def test_upgrade_from_0_1_0_keeps_every_reflection_feedback_and_gap(old_database
         feedback = {row for row in old.execute("SELECT question_id, helpful, comment FROM feedback")}
         questions = {row[0]: row[1] for row in old.execute("SELECT id, surface FROM querylog")}
         chunks = {row[0] for row in old.execute("SELECT id FROM chunk")}
+        int8_tokens = {row[0]: _int8_vectors(row[1], DIM) for row in old.execute("SELECT chunk_id, vectors FROM chunktokens")}
     assert len(reflections) == 3 and len(feedback) == 2 and len(questions) == 2  # the fixture is what the test believes
 
     services = build_services(make_settings(tmp_path / "var", REPO / "corpus", database_url=old_database), embedder=FakeEmbedder())
@@ -93,6 +103,11 @@ def test_upgrade_from_0_1_0_keeps_every_reflection_feedback_and_gap(old_database
             assert session.exec(select(SlackThread)).one().turns[0]["text"] == "What did Devon learn?"
             assert session.exec(select(ProcessedEvent)).one().event_id == "Ev0123456"
             assert {c.id for c in session.exec(select(Chunk))} == chunks
+            four_bit = {t.chunk_id: unpack_tokens(t.vectors, DIM) for t in session.exec(select(ChunkTokens))}
+        assert four_bit.keys() == int8_tokens.keys() and int8_tokens  # every chunk's token vectors kept, in the new format
+        for chunk_id, (codes, scales) in four_bit.items():
+            before = int8_tokens[chunk_id]
+            assert codes.shape == before.shape and np.abs(codes * scales[:, None] - before).max() <= np.abs(before).max() / 14 + 1e-6
         gaps = services.gaps.gaps()
         public = {qid for qid, surface in questions.items() if surface != "slack"}
         assert public and {q for g in gaps for q in g.question_ids} == public  # open gaps kept; Slack ones may have been DMs
@@ -146,6 +161,6 @@ def test_several_processes_can_migrate_one_database_at_once(database_url: str) -
         with engine.connect() as connection:
             versions = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
             revision_rows = connection.execute(text("SELECT count(*) FROM catalogrevision")).scalar_one()
-        assert versions == {"c0004", "b0003"} and revision_rows == 1
+        assert versions == {"c0005", "b0003"} and revision_rows == 1
     finally:
         engine.dispose()

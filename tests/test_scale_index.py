@@ -3,6 +3,7 @@ are served from a memory-mapped file that a restart at the same revision reuses.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import faiss
@@ -84,6 +85,11 @@ def test_token_file_is_memory_mapped_reopened_extended_and_refused_when_torn(tmp
     with pytest.raises(ValueError, match="ascending"):
         extended.extend([(21, blobs[3])], revision=10)
     assert TokenFile.open(path, DIM + 1) is None  # another model's vectors
+    stamp = json.loads((tmp_path / "tokens.json").read_text())
+    (tmp_path / "tokens.json").write_text(json.dumps({k: v for k, v in stamp.items() if k != "format"}))
+    assert TokenFile.open(path, DIM) is None  # written before 4-bit codes (int8): its blobs would be misread
+    (tmp_path / "tokens.json").write_text(json.dumps(stamp))
+    assert TokenFile.open(path, DIM) is not None
     (tmp_path / "tokens.index").write_bytes(b"\1" * 13)  # a torn offsets file
     assert TokenFile.open(path, DIM) is None
 

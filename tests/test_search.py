@@ -34,7 +34,7 @@ def test_filters_restrict_results(ingested) -> None:
     docs = {d.title: d.id for d in ingested.catalog.list_documents()}
     vize = docs["The Revolution will be Improvised: Stories and insights about transforming systems"]
     assert {h.document_id for h in searcher.search("leadership", 10, SearchFilters(document_id=vize))} == {vize}
-    assert {h.year for h in searcher.search("commissioning", 10, SearchFilters(year_from=2016))} == {2018, 2023}
+    assert {h.year for h in searcher.search("commissioning", 30, SearchFilters(year_from=2016))} == {2018, 2023}
     assert {h.year for h in searcher.search("commissioning", 10, SearchFilters(year_to=2012))} == {2012}
     assert searcher.search("commissioning", 5, SearchFilters(source_type="reflection")) == []
     tagged = searcher.search("learning", 5, SearchFilters(tag="Devon"))
