@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 
 from index.outage import is_database_unavailable
@@ -15,6 +16,10 @@ log = logging.getLogger(__name__)
 OUTAGE_BACKOFF_FIRST_S = 0.5
 OUTAGE_BACKOFF_MAX_S = 30.0
 OUTAGE_GIVE_UP_S = 300.0
+# Every worker not yet garbage, so whoever owns their database's lifetime can close those made
+# while it lived (the tests' fixtures: a test's database is dropped while its workers may still
+# be retrying against it).
+LIVE: weakref.WeakSet[Coalescing] = weakref.WeakSet()
 
 
 class Coalescing:
@@ -43,9 +48,19 @@ class Coalescing:
         self._thread: threading.Thread | None = None
         self._backoff = OUTAGE_BACKOFF_FIRST_S
         self._outage_since: float | None = None
+        self._closed = False
+        LIVE.add(self)
+
+    def close(self) -> None:
+        """Run no more: requests are ignored, and a run owed (or waiting out an outage) is dropped."""
+        with self._lock:
+            self._closed = True
+            self._pending = False
 
     def request(self) -> None:
         with self._lock:
+            if self._closed:
+                return
             self._pending = True
             if self._running:
                 return
@@ -94,7 +109,7 @@ class Coalescing:
             return
         log.warning("background %s: the database is not answering (%s); retrying in %.1f s", self._name, outage, self._backoff)
         with self._lock:
-            self._pending = True
+            self._pending = not self._closed
         time.sleep(self._backoff)
         self._backoff = min(self._backoff * 2, OUTAGE_BACKOFF_MAX_S)
 

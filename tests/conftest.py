@@ -20,7 +20,7 @@ import uvicorn
 
 from bot.services import Services, build_services
 from bot.settings import Settings
-from index import Catalog, ChunkDraft, DocumentDraft, make_engine
+from index import Catalog, ChunkDraft, DocumentDraft, background, make_engine
 from index.records import Encoded
 from ingest import Embedder, encodings_of, load_embedder, register_embedder
 from ingest.embed import is_content_token
@@ -64,6 +64,17 @@ class FakeEmbedder(Embedder):
 
 
 register_embedder("fake", lambda spec: FakeEmbedder())
+
+
+@pytest.fixture(autouse=True)
+def _background_work_ends_with_its_test() -> Iterator[None]:
+    """Close the background workers a test made (its session-wide fixtures were made before):
+    one still retrying against the test's dropped database would otherwise log, minutes later, an
+    error into whichever test runs then."""
+    before = set(background.LIVE)
+    yield
+    for worker in set(background.LIVE) - before:
+        worker.close()
 
 
 @pytest.fixture(params=DATABASES)

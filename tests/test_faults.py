@@ -129,6 +129,31 @@ def test_background_work_gives_up_on_an_outage_that_lasts(monkeypatch: pytest.Mo
     assert len(tries) >= 3 and tries[-1] - tries[0] > 0.2 and "this run is dropped" in caplog.text
 
 
+def test_closed_background_work_stops_retrying_an_outage_and_takes_no_more_requests(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(index.background, "OUTAGE_BACKOFF_FIRST_S", 0.01)
+    tries: list[int] = []
+    retrying = threading.Event()
+
+    def database_gone() -> None:
+        tries.append(1)
+        if len(tries) == 3:
+            retrying.set()
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    worker = Coalescing(database_gone, "closing")
+    assert worker in index.background.LIVE
+    with caplog.at_level(logging.WARNING, logger="index.background"):
+        worker.request()
+        assert retrying.wait(10)  # backing off from an outage that would last past OUTAGE_GIVE_UP_S
+        worker.close()
+        worker.wait(10)
+        assert "closing" not in {t.name for t in threading.enumerate()}  # the thread ended long before giving up
+        tried = len(tries)
+        worker.request()
+        worker.wait(10)
+    assert len(tries) == tried and "this run is dropped" not in caplog.text
+
+
 def _add_document(services: Services, name: str) -> None:
     """Store one more document directly, so the in-memory index differs from the saved one."""
     text = f"{name} passage about dashboards"
