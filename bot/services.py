@@ -83,13 +83,13 @@ class Services:
     def index_catch_up(self) -> Coalescing:
         """Index catch-up off the request thread, asked for by /readyz: a replica that no one queries
         still follows the catalog."""
-        return Coalescing(self.searcher.sync, "index-catch-up")
+        return Coalescing(self.searcher.sync, "index-catch-up", database=self.catalog.database)
 
     @cached_property
     def gap_rechecks(self) -> Coalescing:
         """Gap re-checks in the background so publishing stays fast; a burst of reflections costs
         one or two re-checks, not one each, and they start once the burst has settled."""
-        return Coalescing(self.recheck_gaps, "gap-recheck", settle=GAP_RECHECK_SETTLE_S, duty=GAP_RECHECK_DUTY)
+        return Coalescing(self.recheck_gaps, "gap-recheck", settle=GAP_RECHECK_SETTLE_S, duty=GAP_RECHECK_DUTY, database=self.catalog.database)
 
     def recheck_gaps(self) -> int:
         return self.gaps.recheck(self.answers.can_answer)

@@ -16,10 +16,19 @@ log = logging.getLogger(__name__)
 OUTAGE_BACKOFF_FIRST_S = 0.5
 OUTAGE_BACKOFF_MAX_S = 30.0
 OUTAGE_GIVE_UP_S = 300.0
-# Every worker not yet garbage, so whoever owns their database's lifetime can close those made
-# while it lived (the tests' fixtures: a test's database is dropped while its workers may still
-# be retrying against it).
-LIVE: weakref.WeakSet[Coalescing] = weakref.WeakSet()
+# Every worker not yet garbage, by the database it works on, so whoever ends a database's life
+# can close its workers first (the tests' fixtures drop a database while a worker may still be
+# retrying against it, and its give-up error would land in a later test).
+_LIVE: weakref.WeakSet[Coalescing] = weakref.WeakSet()
+_LIVE_LOCK = threading.Lock()
+
+
+def close_workers_of(database: str) -> None:
+    """Close every live worker made for `database` (its name, as in the engine's URL)."""
+    with _LIVE_LOCK:
+        workers = [worker for worker in _LIVE if worker.database == database]
+    for worker in workers:
+        worker.close()
 
 
 class Coalescing:
@@ -37,9 +46,10 @@ class Coalescing:
     is logged and the run dropped.
     """
 
-    def __init__(self, work: Callable[[], object], name: str, settle: float = 0.0, duty: float = 1.0) -> None:
+    def __init__(self, work: Callable[[], object], name: str, settle: float = 0.0, duty: float = 1.0, database: str = "") -> None:
         self._work = work
         self._name = name
+        self.database = database
         self._settle = settle
         self._rest_factor = 1.0 / duty - 1.0
         self._lock = threading.Lock()
@@ -48,18 +58,20 @@ class Coalescing:
         self._thread: threading.Thread | None = None
         self._backoff = OUTAGE_BACKOFF_FIRST_S
         self._outage_since: float | None = None
-        self._closed = False
-        LIVE.add(self)
+        self._closed = threading.Event()  # set once: no more runs, and any wait ends now
+        with _LIVE_LOCK:
+            _LIVE.add(self)
 
     def close(self) -> None:
-        """Run no more: requests are ignored, and a run owed (or waiting out an outage) is dropped."""
+        """Run no more: requests are ignored, and a run owed (or waiting out an outage) is dropped
+        at once; a run under way finishes."""
         with self._lock:
-            self._closed = True
+            self._closed.set()
             self._pending = False
 
     def request(self) -> None:
         with self._lock:
-            if self._closed:
+            if self._closed.is_set():
                 return
             self._pending = True
             if self._running:
@@ -71,7 +83,7 @@ class Coalescing:
     def _loop(self) -> None:
         while True:
             if self._settle:
-                time.sleep(self._settle)
+                self._closed.wait(self._settle)
             with self._lock:
                 if not self._pending:
                     self._running = False
@@ -86,7 +98,7 @@ class Coalescing:
             with self._lock:
                 more = self._pending
             if more and self._rest_factor:
-                time.sleep((time.perf_counter() - started) * self._rest_factor)
+                self._closed.wait((time.perf_counter() - started) * self._rest_factor)
 
     def _run_once(self) -> Exception | None:
         """Run the work; the error when it failed because the database is not answering, else None."""
@@ -101,6 +113,8 @@ class Coalescing:
     def _wait_out(self, outage: Exception) -> None:
         """Owe the failed run again after a growing back-off; once the database has been away for
         OUTAGE_GIVE_UP_S, drop it instead (the next request starts afresh), so no thread retries for ever."""
+        if self._closed.is_set():
+            return
         now = time.monotonic()
         self._outage_since = self._outage_since or now
         if now - self._outage_since > OUTAGE_GIVE_UP_S:
@@ -109,8 +123,8 @@ class Coalescing:
             return
         log.warning("background %s: the database is not answering (%s); retrying in %.1f s", self._name, outage, self._backoff)
         with self._lock:
-            self._pending = not self._closed
-        time.sleep(self._backoff)
+            self._pending = not self._closed.is_set()
+        self._closed.wait(self._backoff)
         self._backoff = min(self._backoff * 2, OUTAGE_BACKOFF_MAX_S)
 
     def wait(self, timeout: float = 30.0) -> None:

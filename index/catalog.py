@@ -24,6 +24,11 @@ class Catalog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    @property
+    def database(self) -> str:
+        """The database's name (a SQLite file's path): what background work on it is labelled with."""
+        return self.engine.url.database or ""
+
     def create(self, extra_versions: Sequence[Path] = ()) -> None:
         """Bring the schema up to date (migrations, with other branches' `extra_versions`) and make
         sure the revision row exists; safe to call on every start, from several processes at once."""

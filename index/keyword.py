@@ -184,10 +184,12 @@ class KeywordIndex:
     rebuilt in a background thread from `source` (module docstring); while a delta exists the two
     tiers' rankings are fused by reciprocal rank. With a `folder`, the main tier is saved there
     and loaded at the next start; `stored` gives the ids the catalog holds, so that no tier holding
-    an erased chunk is ever saved.
+    an erased chunk is ever saved. `database` labels the background rebuild (index.background).
     """
 
-    def __init__(self, source: TextSource, stored: Callable[[], np.ndarray], folder: Path | None = None, background: bool = True) -> None:
+    def __init__(
+        self, source: TextSource, stored: Callable[[], np.ndarray], folder: Path | None = None, background: bool = True, database: str = ""
+    ) -> None:
         self._source = source
         self._stored = stored
         self._folder = folder
@@ -200,7 +202,7 @@ class KeywordIndex:
         self._removed_since_snapshot: set[int] | None = None
         self._generation = 0  # bumped by every removal from the saved tier: a save begun before must not land
         self._saved_is_stale = False  # a removal hit the saved tier: delete it (outside every lock searches need)
-        self._rebuilder = Coalescing(self._rebuild_main, "bm25-rebuild", settle=REBUILD_SETTLE_S, duty=REBUILD_DUTY)
+        self._rebuilder = Coalescing(self._rebuild_main, "bm25-rebuild", settle=REBUILD_SETTLE_S, duty=REBUILD_DUTY, database=database)
 
     def __len__(self) -> int:
         with self._lock:

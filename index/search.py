@@ -84,12 +84,12 @@ class Searcher:
         self.cache_dir = cache_dir
         self._table = ChunkTable.empty()
         self._vectors = VectorIndex(encoder.dim)
-        self._keywords = KeywordIndex(catalog.contextual_texts, catalog.chunk_id_array, cache_dir, background=background_keyword)
+        self._keywords = KeywordIndex(catalog.contextual_texts, catalog.chunk_id_array, cache_dir, background=background_keyword, database=catalog.database)
         self._tokens = TokenIndex(encoder.dim)
         self._revision = -1
         # a removal is saved soon after (the saved vector index must not keep an erased chunk),
         # at most a tenth of the time while removals keep coming
-        self._saver = Coalescing(self.save_cache, "index-save", settle=1.0, duty=0.1)
+        self._saver = Coalescing(self.save_cache, "index-save", settle=1.0, duty=0.1, database=catalog.database)
         self._sync_lock = threading.Lock()  # one sync reads the catalog at a time
         # Writers first: a sync waits for the searches already running, not for every later one.
         self._snapshot = rwlock.RWLockWrite()

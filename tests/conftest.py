@@ -66,17 +66,6 @@ class FakeEmbedder(Embedder):
 register_embedder("fake", lambda spec: FakeEmbedder())
 
 
-@pytest.fixture(autouse=True)
-def _background_work_ends_with_its_test() -> Iterator[None]:
-    """Close the background workers a test made (its session-wide fixtures were made before):
-    one still retrying against the test's dropped database would otherwise log, minutes later, an
-    error into whichever test runs then."""
-    before = set(background.LIVE)
-    yield
-    for worker in set(background.LIVE) - before:
-        worker.close()
-
-
 @pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database URL: SQLite in tmp_path, or a throwaway PostgreSQL database dropped afterwards."""
@@ -201,6 +190,9 @@ def throwaway_database(kind: str, folder: Path) -> Iterator[str]:
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     finally:
+        # its workers first: one retrying against the dropped database would log its give-up error
+        # minutes later, into whichever test runs then
+        background.close_workers_of(name)
         with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

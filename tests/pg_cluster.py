@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 
+from index import background
 from tests.conftest import free_port
 
 
@@ -39,6 +40,7 @@ class OwnCluster:
         self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self._as:
             shutil.chown(self.folder, "postgres", "postgres")
+        self._databases = {"postgres"}
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
@@ -49,6 +51,8 @@ class OwnCluster:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        for name in self._databases:  # no worker may go on retrying against a cluster that is gone
+            background.close_workers_of(name)
         try:
             self.stop()
         finally:
@@ -65,6 +69,7 @@ class OwnCluster:
     def create_database(self, name: str) -> str:
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres", autocommit=True) as admin:
             admin.execute(f'CREATE DATABASE "{name}"')
+        self._databases.add(name)
         return self.url(name)
 
     def _run(self, tool: str, *args: str) -> None:

@@ -129,29 +129,31 @@ def test_background_work_gives_up_on_an_outage_that_lasts(monkeypatch: pytest.Mo
     assert len(tries) >= 3 and tries[-1] - tries[0] > 0.2 and "this run is dropped" in caplog.text
 
 
-def test_closed_background_work_stops_retrying_an_outage_and_takes_no_more_requests(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr(index.background, "OUTAGE_BACKOFF_FIRST_S", 0.01)
+def test_a_database_s_workers_are_closed_by_name_and_stop_retrying_at_once(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(index.background, "OUTAGE_BACKOFF_FIRST_S", 30.0)  # a close must cut this wait short
     tries: list[int] = []
     retrying = threading.Event()
 
     def database_gone() -> None:
         tries.append(1)
-        if len(tries) == 3:
-            retrying.set()
+        retrying.set()
         raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
 
-    worker = Coalescing(database_gone, "closing")
-    assert worker in index.background.LIVE
+    worker = Coalescing(database_gone, "closing", database="dropped_db")
+    ran = threading.Event()
+    bystander = Coalescing(ran.set, "bystander", database="other_db")
     with caplog.at_level(logging.WARNING, logger="index.background"):
         worker.request()
-        assert retrying.wait(10)  # backing off from an outage that would last past OUTAGE_GIVE_UP_S
-        worker.close()
+        assert retrying.wait(10)  # now backing off from an outage that would last past OUTAGE_GIVE_UP_S
+        closed_at = time.monotonic()
+        index.background.close_workers_of("dropped_db")
         worker.wait(10)
-        assert "closing" not in {t.name for t in threading.enumerate()}  # the thread ended long before giving up
-        tried = len(tries)
+        assert time.monotonic() - closed_at < 10 and "closing" not in {t.name for t in threading.enumerate()}
         worker.request()
         worker.wait(10)
-    assert len(tries) == tried and "this run is dropped" not in caplog.text
+    assert tries == [1] and "this run is dropped" not in caplog.text
+    bystander.request()  # another database's worker still runs
+    assert ran.wait(10)
 
 
 def _add_document(services: Services, name: str) -> None:

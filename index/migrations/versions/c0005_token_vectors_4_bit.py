@@ -6,7 +6,8 @@ token's first half of dimensions in the high nibbles, its second half in the low
 conversion is written out here rather than imported, so this revision keeps writing this format
 whatever index.late stores later. A blob whose length fits no int8 vectors of its chunk's
 dimension (or whose chunk is gone) is deleted: token vectors are derived data, and the next
-ingest embeds chunks without them again.
+ingest embeds chunks without them again. The rewrite is one transaction (a crash leaves every
+blob as it was), so a SQLite file keeps its size until VACUUM.
 
 Revision ID: c0005
 Revises: c0004
@@ -41,17 +42,23 @@ def upgrade() -> None:
         ).all()
         if not rows:
             return
-        for chunk_id, blob, embedding_bytes in rows:
-            converted = _four_bit(bytes(blob), (embedding_bytes or 0) // 4)
-            if converted is None:
-                connection.execute(sa.delete(tokens).where(tokens.c.chunk_id == chunk_id))
-            else:
-                connection.execute(sa.update(tokens).where(tokens.c.chunk_id == chunk_id).values(vectors=converted))
+        converted = {chunk_id: _four_bit(bytes(blob), (embedding_bytes or 0) // 4) for chunk_id, blob, embedding_bytes in rows}
+        unreadable = [chunk_id for chunk_id, blob in converted.items() if blob is None]
+        if unreadable:
+            connection.execute(sa.delete(tokens).where(tokens.c.chunk_id.in_(unreadable)))
+        rewritten = [{"id": chunk_id, "blob": blob} for chunk_id, blob in converted.items() if blob is not None]
+        if rewritten:
+            connection.execute(
+                sa.update(tokens).where(tokens.c.chunk_id == sa.bindparam("id")).values(vectors=sa.bindparam("blob")), rewritten
+            )
         last = rows[-1][0]
 
 
 def _four_bit(blob: bytes, dim: int) -> bytes | None:
-    """An int8 blob in the 4-bit format, or None when it holds no whole int8 vectors of `dim`."""
+    """An int8 blob in the 4-bit format, or None when it holds no whole int8 vectors of `dim`
+    (an empty blob, a chunk without content tokens, stays empty)."""
+    if not blob:
+        return blob
     count = len(blob) // (dim + 4) if dim else 0
     if not count or count * (dim + 4) != len(blob):
         return None
