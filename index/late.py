@@ -96,8 +96,8 @@ class TokenFile:
         self._ids = ids
         self._offsets = offsets
         self._data = np.memmap(path, dtype=np.uint8, mode="r") if path is not None and offsets[-1] else np.empty(0, np.uint8)
-        # the mapped file itself, not whatever a later start renames over its name (see `erase`)
-        self._fd = os.open(path, os.O_WRONLY) if path is not None else None
+        # the mapped file itself, not whatever a later start renames over its name (`erase`, `prefetch`)
+        self._fd = os.open(path, os.O_RDWR) if path is not None else None
 
     def __del__(self) -> None:
         if getattr(self, "_fd", None) is not None:
@@ -114,6 +114,23 @@ class TokenFile:
         if at == len(self._ids) or self._ids[at] != chunk_id:
             return None
         return unpack_tokens(memoryview(self._data[self._offsets[at] : self._offsets[at + 1]]), self.dim)
+
+    def prefetch(self, chunk_ids: list[int]) -> None:
+        """Ask the kernel to read these chunks' token vectors, all at once, before they are used.
+
+        At a million chunks the file (18 GB) and the catalog do not both fit in the page cache, so a
+        query's candidates are read from disk; touched through the map one after another, each
+        waits for the last. Asked for together, the reads overlap: ranking 60 candidates from a
+        cold 5 GB file took a median of 9 ms instead of 30 ms, and 10 ms instead of 170 at the 90th
+        percentile (README, Scale)."""
+        if self._fd is None or not hasattr(os, "posix_fadvise") or not chunk_ids:
+            return
+        wanted = np.asarray(chunk_ids, dtype=np.int64)
+        at = np.searchsorted(self._ids, wanted)
+        held = at < len(self._ids)
+        held[held] = self._ids[at[held]] == wanted[held]
+        for start, end in zip(self._offsets[at[held]].tolist(), self._offsets[at[held] + 1].tolist(), strict=True):
+            os.posix_fadvise(self._fd, start, end - start, os.POSIX_FADV_WILLNEED)
 
     def erase(self, chunk_ids: list[int]) -> None:
         """Overwrite removed chunks' token vectors with zeros on disk: an erased reflection must not
@@ -254,7 +271,9 @@ class TokenIndex:
     def _stored(self, candidates: Iterable[int]) -> Iterator[tuple[int, tuple[np.ndarray, np.ndarray]]]:
         with self._lock:
             token_file, delta, hidden = self._file, self._delta, self._hidden
-        for chunk_id in dict.fromkeys(candidates):
+        candidates = list(dict.fromkeys(candidates))
+        token_file.prefetch([chunk_id for chunk_id in candidates if chunk_id not in delta and chunk_id not in hidden])
+        for chunk_id in candidates:
             found = delta.get(chunk_id) or (None if chunk_id in hidden else token_file.get(chunk_id))
             if found is not None:
                 yield chunk_id, found

@@ -4,6 +4,7 @@ are served from a memory-mapped file that a restart at the same revision reuses.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import faiss
@@ -101,6 +102,30 @@ def test_token_file_is_memory_mapped_reopened_extended_and_refused_when_torn(tmp
     assert len(index) == 3
     anonymous = TokenFile.write(None, DIM, [(3, blobs[3])], revision=1)
     assert anonymous.path is None and anonymous.get(3) is not None and not list(tmp_path.glob("learnloop-tokens-*"))
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="posix_fadvise is Linux's and the BSDs'")
+def test_a_ranking_asks_for_all_its_candidates_token_vectors_from_the_file_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(4)
+    blobs = {i: pack_tokens(_tokens(rng, 3 + i)) for i in (2, 4, 6, 8)}
+    token_file = TokenFile.write(tmp_path / "tokens.bin", DIM, sorted(blobs.items()), revision=1)
+    index = TokenIndex(DIM)
+    index.replace_file(token_file)
+    index.add({9: pack_tokens(_tokens(rng, 2))})  # in memory: nothing to read
+    index.remove([6])  # hidden: not read
+    asked: list[tuple[int, int]] = []
+    real_fadvise = os.posix_fadvise
+
+    def recorded(fd: int, offset: int, length: int, advice: int) -> None:
+        assert advice == os.POSIX_FADV_WILLNEED
+        asked.append((offset, length))
+        real_fadvise(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", recorded)
+    ranked = index.rank(_tokens(rng, 2), [8, 2, 6, 9, 77])
+    spans = {i: (sum(len(blobs[j]) for j in blobs if j < i), len(blobs[i])) for i in blobs}
+    assert sorted(asked) == sorted([spans[8], spans[2]])  # each once; none for memory, hidden or unknown ids
+    assert sorted(i for i, _ in ranked) == [2, 8, 9]
 
 
 def test_a_restart_maps_the_token_file_instead_of_reading_token_vectors_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
