@@ -28,6 +28,7 @@ import Stemmer
 from index.atomic import fsync_folder_files, index_files_lock, write_bytes_atomically
 from index.background import Coalescing
 from index.fusion import reciprocal_rank_fusion
+from index.table import positions_in
 
 _STEMMER = Stemmer.Stemmer("english")
 # The main tier is rebuilt half a second after the delta outgrows FOLD_AT (or a chunk is
@@ -148,13 +149,6 @@ class _Tier:
     def knows(self, term: str) -> bool:
         return self.retriever is not None and term in self.retriever.vocab_dict
 
-    def positions(self, ids: np.ndarray) -> np.ndarray:
-        """Where the sorted `ids` sit in this tier (those it holds): a binary search each, not a pass over the tier."""
-        at = np.searchsorted(self.order, ids)
-        held = at < len(self.order)
-        held[held] = self.order[at[held]] == ids[held]
-        return at[held]
-
     def search(self, query_tokens: list[str], k: int, allowed: np.ndarray | None, hidden: np.ndarray) -> list[tuple[int, float]]:
         if self.retriever is None:
             return []
@@ -165,10 +159,10 @@ class _Tier:
         scores = self.retriever.get_scores(known)
         if allowed is not None:
             admitted = np.zeros(len(scores), dtype=scores.dtype)
-            admitted[self.positions(allowed)] = 1
+            admitted[positions_in(self.order, allowed)] = 1
             scores = scores * admitted
         if len(hidden):
-            scores[self.positions(hidden)] = 0
+            scores[positions_in(self.order, hidden)] = 0
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
