@@ -31,7 +31,7 @@ class SupportGate:
     strong_similarity: float = 0.60
     related_similarity: float = 0.35  # close enough to show as related when the words do not match
     min_sentence_terms: int = 3  # focus terms one sentence must share when the passage words differ
-    min_role_coverage: float = 0.2  # share of a typed question's other focus terms in the one answering sentence
+    min_role_coverage: float = 0.34  # share of the asking clause's other focus terms in the one answering sentence (a third)
 
     def judge(self, question: str, hits: list[Hit], corpus_mentions: Callable[[str], bool]) -> Outcome:
         intent = intent_of(question)
@@ -72,13 +72,13 @@ class SupportGate:
         named = frozenset().union(*(terms(name) for name in intent.names)) if intent.names else frozenset()
         if intent.target == "person" and hit.authors and named and named <= context:
             return True  # "who wrote X?": the authors of X answer it
-        others = intent.focus - named
+        others = intent.asked - named
         previous: frozenset[str] = frozenset()  # the sentence before may name what "the alliance" refers to
         for start, end in units_of(hit.text):
             sentence = hit.text[start:end]
             found = terms(sentence)
             earlier, previous = previous, found
-            if not holds_target(sentence, intent.target):
+            if not holds_target(sentence, intent.target, intent.given):
                 continue
             if not named <= found | earlier | context or not intent.role <= found:
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.gate import SupportGate
-from bot.intent import focus_of, holds_target, target_of
+from bot.intent import focus_of, holds_target, intent_of, target_of
 from bot.related import closest_passages
 from index import Hit
 from tests.test_checker import SOURCE
@@ -147,3 +147,51 @@ def test_the_sentence_before_may_name_what_the_answer_refers_to() -> None:
     question = "Which organisations are in the alliance that delivers the Survivor Support Fund?"
     assert SupportGate().judge(question, [alliance], lambda _: True) == "answer"
     assert SupportGate().judge(question, [alone], lambda _: True) == "related"  # nothing ties the list to the Fund
+
+
+@pytest.mark.parametrize(
+    ("question", "target"),
+    [
+        ("Does anyone know when the steering group was first set up?", "date"),
+        ("Who came up with the Cynefin framework?", "person"),
+        ("Who should sit on the steering group?", None),  # advice: "who should" asks what kind of person
+        ("Staff who feel unheard leave: what do the reports suggest?", None),  # "who" joining two clauses
+        ("Which organisation does Jane Okafor work for?", "name"),
+        ("Which Local Vision programme did the enabler support?", "name"),
+        ("Selwyn mentions a return of £2.10 for every £1. Which local area was that in?", "place"),
+        ("Whereabouts in the country are they based?", "place"),
+        ("Where did we go wrong with the family hub?", None),
+        ("What did Audit Scotland's progress report recommend?", "recommendations"),
+        ("What was the Corra Foundation called before it took that name?", "former name"),
+        ("What did the evaluation of the Back To Work programme run by the forum find?", "results"),
+        ("What job title does Sam Kammerling hold?", "role"),
+        ("What is the current hourly rate for home care?", "amount"),
+        ("What did the county council spend on adult social care?", "amount"),
+        ("When we commission services, how should we share risk?", None),
+    ],
+)
+def test_question_shapes_that_ask_for_a_kind_of_fact(question: str, target: str | None) -> None:
+    assert target_of(question) == target
+
+
+def test_what_the_question_states_is_not_the_fact_it_asks_for() -> None:
+    """A date or name the question gives cannot answer it: "21 March 2023" is no head count."""
+    dated = STEERING.model_copy(update={"text": "Coventry workshop, 21 March 2023. The steering group met in Coventry."})
+    counted = dated.model_copy(update={"text": "Forty people attended the Coventry workshop of 21 March 2023."})
+    question = "How many people attended the Coventry workshop on 21 March 2023?"
+    assert SupportGate().judge(question, [dated], lambda _: True) == "related"
+    assert SupportGate().judge(question, [counted], lambda _: True) == "answer"
+    assert not holds_target("Jane Okafor spoke.", "person", ("Jane Okafor",))
+    assert holds_target("Jane Okafor and Martin Reeves spoke.", "person", ("Jane Okafor",))
+
+
+def test_the_answering_sentence_must_carry_a_third_of_what_its_clause_names() -> None:
+    """'14 offices world-wide' does not say how many UK offices; the clause that asks decides, so a
+    compound question is not diluted by its other half."""
+    worldwide = STEERING.model_copy(update={"text": "Grapevine has 14 offices world-wide and works in Coventry."})
+    national = STEERING.model_copy(update={"text": "Grapevine has three UK offices, all in the Midlands."})
+    question = "How many UK offices does Grapevine have?"
+    assert SupportGate().judge(question, [worldwide], lambda _: True) == "related"
+    assert SupportGate().judge(question, [national], lambda _: True) == "answer"
+    compound = intent_of("How many UK offices does Grapevine have, and what kind of work do its Coventry volunteers do with residents?")
+    assert compound.target == "amount" and compound.asked == intent_of(question).asked == {"uk", "offic", "grapevin"}
