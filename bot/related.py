@@ -11,7 +11,7 @@ from bot.intent import focus_of
 from bot.lexical import terms
 from index import Hit
 
-SHOWN = 3
+SHOWN = 5  # the passages the support gate read (bot.gate.TOP): a related answer hides none of them
 LONGEST_RESTATEMENT = 20  # words: a longer question is not repeated back in full
 
 
@@ -25,12 +25,15 @@ def missing(question: str) -> str | None:
 
 
 def closest_passages(question: str, hits: list[Hit]) -> str:
-    """One paragraph per passage, from different documents first: its sentence sharing most of the
-    question's focus, with its [n] marker (n indexes `hits`)."""
+    """One paragraph for each of the top passages, those from different documents first: its
+    sentence sharing most of the question's focus, with its [n] marker (n indexes `hits`). Only the
+    order is diversified, never the choice: a passage ranked second is not dropped for a sixth from
+    another report, as the first few passages are the likeliest to hold what was asked."""
     focus = focus_of(question)
-    order = sorted(range(len(hits)), key=lambda i: (hits[i].document_id in {hits[j].document_id for j in range(i)}, i))
+    top = hits[:SHOWN]
+    order = sorted(range(len(top)), key=lambda i: (top[i].document_id in {top[j].document_id for j in range(i)}, i))
     lines: list[str] = []
-    for i in order[:SHOWN]:
+    for i in order:
         hit = hits[i]
         spans = units_of(hit.text) or ((0, len(hit.text)),)
         start, end = max(spans, key=lambda span: (len(focus & terms(hit.text[span[0] : span[1]])), -span[0]))

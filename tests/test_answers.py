@@ -17,7 +17,7 @@ def _questions() -> list[EvalQuestion]:
 def test_answers_cite_gold_evidence_and_abstain_when_the_corpus_cannot_answer(ingested) -> None:
     """Measured on the 105 eval questions: what an answer cites must hold the gold evidence, and
     questions the corpus cannot answer must not get the outcome "answer" (floors a little under
-    today's: 0.91 answered with gold, 0.95 with related, no abstention, 4 of 18 unanswerable answered)."""
+    today's: 0.885 answered with gold, 0.94 with related, no abstention, 1 of 18 unanswerable answered)."""
     questions = _questions()
     metrics = answer_metrics(ingested.answers, ingested.searcher, questions)
     ids = metrics["ids"]
@@ -25,7 +25,7 @@ def test_answers_cite_gold_evidence_and_abstain_when_the_corpus_cannot_answer(in
     assert metrics["answer_with_gold"] >= 0.85, ids["answer_without_gold"] + ids["related_with_gold"] + ids["abstained"]
     assert metrics["answer_or_related_with_gold"] >= 0.9, ids["answer_without_gold"] + ids["related_without_gold"] + ids["abstained"]
     assert metrics["false_abstention"] <= 0.05, ids["abstained"]
-    assert metrics["unanswerable_answered"] <= 0.3, ids["unanswerable_answer"]
+    assert metrics["unanswerable_answered"] <= 0.15, ids["unanswerable_answer"]
     for q in questions[:20]:
         answer = ingested.answers.answer(q.question)
         assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))

@@ -91,7 +91,7 @@ def test_sentences_hold_targets() -> None:
     assert holds_target("The technique has four steps:", "steps") and not holds_target("Friedman uses a technique.", "steps")
 
 
-def test_related_shows_each_passage_by_its_closest_sentence_and_other_documents_first() -> None:
+def test_related_shows_each_top_passage_by_its_closest_sentence_and_other_documents_first() -> None:
     handbook = SOURCE.model_copy(update={"chunk_id": 30, "text": "Budgets were tight. Salami slicing cuts a percentage saving from all services."})
     same_handbook = SOURCE.model_copy(update={"chunk_id": 31, "text": "Delayering removes a tier of managers."})
     review = SOURCE.model_copy(update={"chunk_id": 32, "document_id": 5, "text": "Peer review found salami slicing hid the impact on services."})
@@ -101,7 +101,11 @@ def test_related_shows_each_passage_by_its_closest_sentence_and_other_documents_
         "Salami slicing cuts a percentage saving from all services. [1]",
         "Peer review found salami slicing hid the impact on services. [3]",
         "Councils reported cutting services evenly. [4]",
+        "Delayering removes a tier of managers. [2]",  # the same report again: last, but still shown
     ]
+    sixth = [SOURCE.model_copy(update={"chunk_id": 40 + n, "text": f"Passage {n} on salami slicing."}) for n in range(5)]
+    other_report = review.model_copy(update={"chunk_id": 50, "document_id": 9})
+    assert "[6]" not in closest_passages("What does salami slicing do?", [*sixth, other_report])  # never past the top five
 
 
 def test_a_long_question_whose_words_several_passages_share_is_related_whatever_its_cosine() -> None:
