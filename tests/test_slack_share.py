@@ -88,15 +88,28 @@ def logged(services: Services) -> dict[str, bool]:
 
 
 @pytest.mark.slow
-def test_a_group_dm_is_answered_in_its_thread_and_kept_private(slack, standin: SlackStandIn) -> None:
+def test_a_group_dm_is_answered_when_mentioned_and_kept_private(slack, standin: SlackStandIn) -> None:
+    """People in a group DM talk to each other: a plain message there is not a question to the bot
+    (a DM is). A mention is answered in its thread, and so is a follow-up there; both stay private."""
     client, services = slack
-    group = unique(fixture("events/message_im.json"), "What is the boiling point of mercury at sea level?", channel="G0GROUPDM1", channel_type="mpim")
-    send_event(client, group)
-    (answer,) = standin.wait_for("chat.postMessage")
-    assert answer["channel"] == "G0GROUPDM1" and answer["thread_ts"] == group["event"]["ts"]
+    chatter = unique(fixture("events/message_im.json"), "What time is the team lunch on Friday?", channel="G0GROUPDM1", channel_type="mpim")
+    send_event(client, chatter)
+    mention = unique(fixture("events/app_mention.json"), "<@W111> What is the boiling point of mercury at sea level?", channel="G0GROUPDM1")
+    send_event(client, mention)
+    (answer,) = standin.wait_for("chat.postMessage")  # the mention's answer, the only post: chatter came first
+    assert answer["channel"] == "G0GROUPDM1" and answer["thread_ts"] == mention["event"]["ts"]
+    follow_up = unique(
+        fixture("events/message_im.json"), "And at the top of a mountain?", channel="G0GROUPDM1", channel_type="mpim", thread_ts=mention["event"]["ts"]
+    )
+    send_event(client, follow_up)
+    assert standin.wait_for("chat.postMessage", 2)[1]["thread_ts"] == mention["event"]["ts"]
     send_event(client, unique(fixture("events/app_mention.json"), "<@W111> What is the airspeed velocity of an unladen swallow?"))
-    standin.wait_for("chat.postMessage", 2)
-    assert logged(services) == {"What is the boiling point of mercury at sea level?": True, "What is the airspeed velocity of an unladen swallow?": False}
+    standin.wait_for("chat.postMessage", 3)
+    assert logged(services) == {  # the lunch chatter was never asked
+        "What is the boiling point of mercury at sea level?": True,
+        "And at the top of a mountain?": True,
+        "What is the airspeed velocity of an unladen swallow?": False,
+    }
     send_event(client, home_opened("W333"))
     home = json.dumps(standin.wait_for("views.publish")[0]["view"])
     assert "unladen swallow" in home and "mercury" not in home

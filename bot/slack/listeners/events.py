@@ -10,7 +10,10 @@ from slack_sdk import WebClient
 from bot.slack.responder import Responder, in_thread
 
 MENTION = re.compile(r"<@[A-Z0-9]++(?:\|[^<>]*+)?>")  # a label stops at `<`: linear time
-DIRECT = frozenset({"im", "mpim"})  # a DM or group DM with the bot is a conversation with it: answered as such, and private
+# A DM with the bot is a conversation with it: every message is a question. A group DM is people
+# talking to each other with the bot present: like a channel, it answers mentions and follow-ups in
+# threads it answered (both private, by the channel's type).
+DIRECT = "im"
 
 
 def question_text(text: str) -> str:
@@ -38,7 +41,7 @@ def register(app: App, responder: Responder) -> None:
         if context.get("bot_user_id") and f"<@{context['bot_user_id']}>" in text:
             return  # app_mention answers it
         channel, thread_ts = event.get("channel", ""), event.get("thread_ts")
-        if event.get("channel_type") in DIRECT:
+        if event.get("channel_type") == DIRECT:
             responder.answer_in_thread(client, channel, thread_ts or event.get("ts", ""), question_text(text), private=True)
         elif thread_ts and responder.threads.history(channel, thread_ts) is not None:
             responder.answer_in_thread(client, channel, thread_ts, question_text(text), responder.privacy.of_event(client, event))
