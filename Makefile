@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 
 # The web pages' browser tests: axe-core (npm) and Debian's chromium, which Playwright drives by path
 # (it never downloads a browser of its own). The pages' GOV.UK Frontend assets are committed in
-# bot/web/static/; `make web-assets` rebuilds them from the npm packages.
+# bot/web/static/, and so is Swagger UI for /docs; `make web-assets` rebuilds them from the npm packages.
 NODE_STAMP := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -38,6 +38,8 @@ $(CHROMIUM):
 web-assets: $(NODE_STAMP)
 	node_modules/.bin/sass --no-source-map --style=compressed --quiet-deps --load-path=node_modules bot/web/scss/learnloop.scss bot/web/static/learnloop.css
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js bot/web/static/govuk-frontend.min.js
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css bot/web/static/
+	cp node_modules/swagger-ui-dist/LICENSE bot/web/static/LICENSE-swagger-ui.txt
 
 install: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from pydantic import SecretStr
@@ -237,3 +238,17 @@ def test_sign_in_keeps_an_httponly_strict_cookie(browser: Browser, services: Ser
         page.get_by_role("button", name="Sign out").click()
         expect(page).to_have_url(re.compile(r"/sign-in$"))
         context.close()
+
+
+def test_the_api_docs_work_offline(browser: Browser, server: LiveServer) -> None:
+    """/docs renders every operation from this server's own copy of Swagger UI: FastAPI's default
+    page loads it from a CDN, a blank page offline and a third-party request online."""
+    context = new_context(browser, server)
+    page = context.new_page()
+    page.goto("/docs")
+    expect(page.locator(".opblock-summary-path", has_text="/ask").first).to_be_visible()
+    assert page.locator(".opblock").count() >= 10
+    assert server.url + "/openapi.json" in context.requested  # type: ignore[attr-defined]
+    assert all(url.startswith(server.url + "/") or url.startswith("data:") for url in context.requested), context.requested  # type: ignore[attr-defined]
+    context.close()
+    assert httpx.get(f"{server.url}/redoc").status_code == 404  # CDN-only: not offered

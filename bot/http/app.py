@@ -14,7 +14,7 @@ from bot.http.instrument import instrument
 from bot.http.limits import BodySizeLimit
 from bot.http.request_id import RequestId
 from bot.http.responses import errors
-from bot.http.routes import ask, documents, feedback, health, ops, reflections, search, slack
+from bot.http.routes import ask, docs, documents, feedback, health, ops, reflections, search, slack
 from bot.retention import RetentionSweeper
 from bot.services import Services, build_services
 from bot.settings import Settings
@@ -50,6 +50,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         version="0.1.0",
         summary="Cited answers and precedent search over public-service reform reports and learning logs.",
         lifespan=lifespan,
+        docs_url=None,  # bot.http.routes.docs serves /docs without a CDN; ReDoc, CDN-only, is not offered
+        redoc_url=None,
     )
     app.state.api_scopes = settings.api_key_scopes()
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
@@ -58,6 +60,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     for module in (health, ask, search, documents, feedback, reflections, slack):
         app.include_router(module.router, responses=errors(503))  # every route that reads the database may meet an outage
     app.include_router(ops.router)
+    app.include_router(docs.router)
     install_web(app, settings)  # the pages (HTML) and their assets; API paths keep JSON errors
     _add_error_handlers(app)
     return app
