@@ -202,6 +202,10 @@ class KeywordIndex:
         with self._lock:
             return len(self._main.order) - len(self._hidden) + len(self._delta_terms)
 
+    def has_saved(self) -> bool:
+        """Whether a main tier was saved (a start loads it rather than building one; a torn one is built after all)."""
+        return self._folder is not None and (self._folder / POINTER).exists()
+
     def start(self, ids: np.ndarray) -> None:
         """Serve the chunks `ids` (sorted): from the saved main tier plus the difference when one
         was saved, else from a main tier built now (and saved)."""

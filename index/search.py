@@ -24,6 +24,7 @@ from index.catalog import Catalog
 from index.errors import SearchError
 from index.fusion import reciprocal_rank_fusion
 from index.keyword import KeywordIndex, index_terms
+from index.keyword_helper import start_keyword_helper
 from index.late import TokenFile, TokenIndex, pack_codes
 from index.records import ChunkMeta, Encoded, Hit, SearchFilters
 from index.table import ChunkTable
@@ -129,10 +130,20 @@ class Searcher:
 
     def _start(self, revision: int) -> None:
         """Load the whole catalog: each structure from its saved copy plus what changed since, or
-        built from the catalog when there is none (README, Scale)."""
+        built from the catalog when there is none (README, Scale); a large BM25 tier is built by a
+        helper process meanwhile (index.keyword_helper)."""
         table = self.catalog.chunk_table()
-        vectors, vectors_changed = self._start_vectors(table.ids)
-        token_file = self._start_tokens(table.ids, revision)
+        saved = self._trusted_saved_vectors()
+        helper = None if self.cache_dir is None or self._keywords.has_saved() else start_keyword_helper(self.catalog, self.cache_dir, table.ids)
+        try:
+            vectors, vectors_changed = self._start_vectors(table.ids, saved)
+            token_file = self._start_tokens(table.ids, revision)
+        except BaseException:
+            if helper is not None:
+                helper.stop()
+            raise
+        if helper is not None:
+            helper.wait()
         self._keywords.start(table.ids)
         with self._snapshot.gen_wlock():
             self._table, self._vectors = table, vectors
@@ -141,20 +152,26 @@ class Searcher:
         if vectors_changed:
             self.save_cache()
 
-    def _start_vectors(self, ids: np.ndarray) -> tuple[VectorIndex, bool]:
-        """The saved vector index brought up to `ids`, or one built for them; and whether it changed."""
+    def _trusted_saved_vectors(self) -> VectorIndex | None:
+        """The saved vector index when the catalog vouches for it. Without one, every saved index
+        file goes: a saved BM25 tier that no vector index vouches for is not trusted either."""
         saved = self._saved_vectors()
         if saved is None:
-            self._keywords.forget_saved()  # a saved BM25 tier that no vector index vouches for is not trusted either
+            self._keywords.forget_saved()
+            return None
+        held = np.fromiter(saved.ids(), dtype=np.int64)
+        sample = np.sort(held)[:: max(1, len(held) // AGREEMENT_SAMPLE)][:AGREEMENT_SAMPLE]
+        stored = dict(self.catalog.vectors(sample))
+        if any(not np.allclose(saved.vector(i), np.frombuffer(v, dtype=np.float32), atol=2e-3) for i, v in stored.items()):
+            log.warning("The saved index files in %s do not match the catalog (a catalog made anew?): building them again.", self.cache_dir)
+            self.drop_cache()
+            return None
+        return saved
+
+    def _start_vectors(self, ids: np.ndarray, saved: VectorIndex | None) -> tuple[VectorIndex, bool]:
+        """The trusted `saved` vector index brought up to `ids`, or one built for them; and whether it changed."""
         if saved is not None:
             held = np.sort(np.fromiter(saved.ids(), dtype=np.int64))
-            sample = held[:: max(1, len(held) // AGREEMENT_SAMPLE)][:AGREEMENT_SAMPLE]
-            stored = dict(self.catalog.vectors(sample))
-            if any(not np.allclose(saved.vector(i), np.frombuffer(v, dtype=np.float32), atol=2e-3) for i, v in stored.items()):
-                log.warning("The saved index files in %s do not match the catalog (a catalog made anew?): building them again.", self.cache_dir)
-                self.drop_cache()
-                saved = None
-        if saved is not None:
             added = np.setdiff1d(ids, held)
             if (saved.exact and len(ids) >= EXACT_BELOW) or len(added) > len(held):
                 saved = None  # grown past what it was built for: an index chosen for today's size

@@ -10,8 +10,10 @@ from pathlib import Path
 import faiss
 import numpy as np
 import pytest
+from sqlalchemy import make_url
 
-from index import Searcher, SearchFilters
+from index import Searcher, SearchFilters, keyword_helper
+from index.keyword import _Tier
 from index.late import TokenFile, TokenIndex, pack_tokens, unpack_tokens
 from index.search import AGREEMENT_SAMPLE
 from index.vectors import EXACT_BELOW, VectorIndex
@@ -225,3 +227,41 @@ def test_a_saved_keyword_index_without_a_vector_index_to_vouch_for_it_is_not_tru
     searcher = Searcher(second, FakeEmbedder(), cache_dir=tmp_path / "index")
     assert [i for i, _ in searcher.rank("commissioning procurement", 2, SearchFilters(), mode="keyword")] == []
     assert len(searcher.rank("peer mentors", 2, SearchFilters(), mode="keyword")) == 1
+
+
+PASSAGES = [
+    "Outcomes based commissioning needs trust",
+    "Commissioning cycles and procurement rules",
+    "Peer mentors walk beside rough sleepers",
+    "Asset based community development in Leeds",
+    "Trust grows through shared outcomes work",
+]
+QUERIES = ("trust", "commissioning procurement", "peer mentors rough sleepers", "community development", "outcomes")
+
+
+def test_a_first_start_builds_the_bm25_tier_in_a_helper_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Python-bound BM25 build runs in another process, on another core, while this one reads
+    vectors and token vectors; what it saves ranks exactly as a tier built here would."""
+    catalog = passage_catalog(tmp_path, PASSAGES)
+    built_here = Searcher(catalog, FakeEmbedder(), background_keyword=False)  # no folder: built in this process
+    expected = {q: built_here.rank(q, 5, SearchFilters(), mode="keyword") for q in QUERIES}
+    monkeypatch.setattr(keyword_helper, "HELPER_FROM", 1)
+
+    def not_here(*_: object) -> None:
+        raise AssertionError("the BM25 main tier was built in the replica's own process")
+
+    monkeypatch.setattr(_Tier, "build_from", classmethod(not_here))  # this process only: the spawned helper imports its own
+    helped = Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index", background_keyword=False)
+    assert {q: helped.rank(q, 5, SearchFilters(), mode="keyword") for q in QUERIES} == expected
+    assert all(expected.values()) and (tmp_path / "index" / "bm25.json").exists()
+
+
+def test_a_failed_helper_leaves_the_bm25_build_to_the_replica(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    catalog = passage_catalog(tmp_path, PASSAGES)
+    expected = {q: Searcher(catalog, FakeEmbedder(), background_keyword=False).rank(q, 5, SearchFilters(), mode="keyword") for q in QUERIES}
+    monkeypatch.setattr(keyword_helper, "HELPER_FROM", 1)
+    monkeypatch.setattr(catalog.engine, "url", make_url(f"sqlite:///{tmp_path / 'missing' / 'c.db'}"))  # what the helper is told to read
+    searcher = Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index", background_keyword=False)
+    assert {q: searcher.rank(q, 5, SearchFilters(), mode="keyword") for q in QUERIES} == expected
+    assert "not built in a helper process (exit code 1" in caplog.text
+    assert not list((tmp_path / "index").glob(".helper-ids-*"))
