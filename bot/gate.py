@@ -4,10 +4,8 @@ It judges what is asked, not how many words the passages share. Near misses name
 people and programmes ("who co-chairs X alongside Y?", "what results has Z achieved so far?"), so
 their words all occur; they are answered only when one sentence about the question's focus holds
 the kind of fact asked for (a person, an amount, a date, steps, results). Conversational questions
-paraphrase, so the gate reads their focus without small talk and leans on meaning: a passage close
-in meaning, or holding most of the focus, answers; one sharing a few of its words is shown as related
-(on the unseen conversational sets, answers drawn from such passages cited the wrong one 9 times in
-11). When unsure it says "related": the closest passages are still shown, but not as an answer.
+paraphrase, so the gate reads their focus without small talk and leans on meaning. When unsure it
+says "related": the closest passages are still shown, but not as an answer.
 """
 
 from __future__ import annotations
@@ -52,13 +50,19 @@ class SupportGate:
             # a passage sharing several focus terms is close enough to show, whatever its cosine.
             if best_similarity < self.related_similarity and shared < self.min_sentence_terms:
                 return "abstain"
-            return "related"
+            if intent.target or not any(self._paraphrases(intent, hit) for hit in top[:3]):
+                return "related"
         passages = " ".join(f"{h.title} {h.section} {h.text}" for h in top).lower()
         if any(anchor.lower() not in passages for anchor in anchors(question)):
             return "related"  # the question names a year, number or acronym the passages never mention
         if intent.target and not any(self._answers(intent, hit) for hit in top):
             return "related"
         return "answer"
+
+    def _paraphrases(self, intent: Intent, hit: Hit) -> bool:
+        """A conversational question in other words: one sentence still carries several of its focus terms."""
+        wanted = min(self.min_sentence_terms, len(intent.focus))
+        return any(len(intent.focus & terms(hit.text[start:end])) >= wanted for start, end in units_of(hit.text))
 
     def _answers(self, intent: Intent, hit: Hit) -> bool:
         """Whether one sentence of `hit` holds the kind of fact asked for and is about the focus: it
