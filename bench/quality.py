@@ -1,7 +1,7 @@
 """Retrieval and answer quality on the eval sets, each set alone and the older three together: the
 figures of README's Quality tables, from the same functions `learnloop eval` runs (not timings).
-heldout.jsonl and fresh.jsonl are for the end of a change only: run them then, and report them as they come
-(blind.jsonl was run at the end of the change before; it is seen now)."""
+heldout.jsonl and mixed.jsonl are for the end of a change only: run them then, and report them as they come
+(blind.jsonl and fresh.jsonl were run at the end of earlier changes; they are seen now)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from index import RETRIEVAL_MODES
 
 
 def run(quick: bool) -> dict:
-    names = ("dev",) if quick else ("dev", "extra", "holdout", "tune", "heldout", "blind", "fresh")
+    names = ("dev",) if quick else ("dev", "extra", "holdout", "tune", "heldout", "blind", "fresh", "mixed")
     sets = {name: load_questions(EVAL / f"{name}.jsonl") for name in names}
-    if not quick:  # the three older sets pooled; tune, heldout, blind and fresh (conversational and near-miss questions) stay apart
+    if not quick:  # the three older sets pooled; the later sets stay apart
         sets["all"] = [q for name in ("dev", "extra", "holdout") for q in sets[name]]
     with tempfile.TemporaryDirectory() as tmp:
         services = fresh_services(Path(tmp))

@@ -17,7 +17,7 @@ def _questions() -> list[EvalQuestion]:
 def test_answers_cite_gold_evidence_and_abstain_when_the_corpus_cannot_answer(ingested) -> None:
     """Measured on the 105 eval questions: what an answer cites must hold the gold evidence, and
     questions the corpus cannot answer must not get the outcome "answer" (floors a little under
-    today's: 0.885 answered with gold, 0.94 with related, no abstention, 1 of 18 unanswerable answered)."""
+    today's: 0.90 answered with gold, 0.94 with related, no abstention, 1 of 18 unanswerable answered)."""
     questions = _questions()
     metrics = answer_metrics(ingested.answers, ingested.searcher, questions)
     ids = metrics["ids"]
