@@ -265,3 +265,13 @@ def test_a_failed_helper_leaves_the_bm25_build_to_the_replica(tmp_path: Path, mo
     assert {q: searcher.rank(q, 5, SearchFilters(), mode="keyword") for q in QUERIES} == expected
     assert "not built in a helper process (exit code 1" in caplog.text
     assert not list((tmp_path / "index").glob(".helper-ids-*"))
+
+
+def test_a_stopped_helper_ends_and_leaves_no_files_behind(tmp_path: Path) -> None:
+    """A start that fails stops its helper: whether it was mid-build or done, it has ended, and no
+    ids file or half-saved tier is left in the index folder."""
+    catalog = passage_catalog(tmp_path, PASSAGES)
+    helper = keyword_helper.KeywordHelper(catalog, tmp_path / "index", catalog.chunk_id_array())
+    helper.stop()
+    assert helper._process.returncode is not None
+    assert not list((tmp_path / "index").glob(".helper-ids-*")) and not list((tmp_path / "index").glob(".bm25-*"))
