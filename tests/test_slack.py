@@ -168,6 +168,8 @@ def test_follow_up_in_an_answered_thread_uses_the_thread(slack, standin) -> None
     assert "Outcomes &amp; Efficiency" in json.dumps(messages[1]["blocks"])  # escaped for Slack, shown as "&"
     stranger = unique(fixture("events/message_channel_thread_reply.json"), "unrelated chatter", thread_ts="1111.2222")
     send_event(client, stranger)
+    labelled = unique(fixture("events/message_channel_thread_reply.json"), "<@W111|learnloop> and the budget?", thread_ts=mention["event"]["ts"], channel="C111")
+    send_event(client, labelled)  # a mention: its app_mention twin answers it, so this copy must not
     standin.no_more("chat.postMessage", 2)
 
 

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.slack.responder import Responder, in_thread
 
-MENTION = re.compile(r"<@[A-Z0-9]++(?:\|[^<>]*+)?>")  # a label stops at `<`: linear time
+MENTION = re.compile(r"<@([A-Z0-9]++)(?:\|[^<>]*+)?>")  # the user id, then an optional label that stops at `<`: linear time
 # A DM with the bot is a conversation with it: every message is a question. A group DM is people
 # talking to each other with the bot present: like a channel, it answers mentions and follow-ups in
 # threads it answered (both private, by the channel's type).
@@ -38,8 +38,8 @@ def register(app: App, responder: Responder) -> None:
         if event.get("subtype") or event.get("bot_id") or not event.get("user"):
             return
         text = event.get("text", "")
-        if context.get("bot_user_id") and f"<@{context['bot_user_id']}>" in text:
-            return  # app_mention answers it
+        if context.get("bot_user_id") in MENTION.findall(text):
+            return  # app_mention answers it (labelled or not: "<@U123>" or "<@U123|learnloop>")
         channel, thread_ts = event.get("channel", ""), event.get("thread_ts")
         if event.get("channel_type") == DIRECT:
             responder.answer_in_thread(client, channel, thread_ts or event.get("ts", ""), question_text(text), private=True)
