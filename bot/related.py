@@ -7,11 +7,11 @@ can judge it and open it; nothing is presented as the answer.
 from __future__ import annotations
 
 from bot.extractive import units_of
+from bot.gate import TOP
 from bot.intent import focus_of
 from bot.lexical import terms
 from index import Hit
 
-SHOWN = 5  # the passages the support gate read (bot.gate.TOP): a related answer hides none of them
 LONGEST_RESTATEMENT = 20  # words: a longer question is not repeated back in full
 
 
@@ -30,11 +30,11 @@ def closest_passages(question: str, hits: list[Hit]) -> str:
     order is diversified, never the choice: a passage ranked second is not dropped for a sixth from
     another report, as the first few passages are the likeliest to hold what was asked."""
     focus = focus_of(question)
-    top = hits[:SHOWN]
+    top = hits[:TOP]  # the passages the support gate read: a related answer hides none of them
     order = sorted(range(len(top)), key=lambda i: (top[i].document_id in {top[j].document_id for j in range(i)}, i))
     lines: list[str] = []
     for i in order:
-        hit = hits[i]
+        hit = top[i]
         spans = units_of(hit.text) or ((0, len(hit.text)),)
         start, end = max(spans, key=lambda span: (len(focus & terms(hit.text[span[0] : span[1]])), -span[0]))
         sentence = " ".join(hit.text[start:end].split()).removeprefix("- ")
