@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from bot.lexical import QUESTION_NOISE, anchors, proper_names, terms
-from index.keyword import tokenize
+from index.terms import tokenize
 
 # Words of conversation, not of the question inside it ("my team keeps being told ...").
 SMALL_TALK = set(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from index.keyword import tokenize
+from index.terms import tokenize
 
 # Words that say what kind of answer is wanted, not what it is about: they must not count as support.
 QUESTION_NOISE = set(

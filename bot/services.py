@@ -110,11 +110,12 @@ def open_catalog(settings: Settings) -> Catalog:
     return catalog
 
 
-def build_services(settings: Settings, embedder: Embedder | None = None) -> Services:
-    """Create the schema if needed, load the embedder (or use the one given) and open the indexes."""
+def build_services(settings: Settings, embedder: Embedder | None = None, serving: bool = False) -> Services:
+    """Create the schema if needed, load the embedder (or use the one given) and open the indexes;
+    a `serving` process writes a large token file behind, after it is ready (index.search.Searcher)."""
     catalog = open_catalog(settings)
     model = embedder or load_embedder(settings.embed_model, settings.embed_backend, settings.embed_cache)
     if model.space is not None:
         claim_space(catalog.engine, model.space)
-    searcher = Searcher(catalog, model, cache_dir=settings.home / "index")
+    searcher = Searcher(catalog, model, cache_dir=settings.home / "index", tokens_behind=serving)
     return Services(settings=settings, catalog=catalog, embedder=model, searcher=searcher, prompts=Prompts.load(settings.prompts_dir))

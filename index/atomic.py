@@ -34,7 +34,7 @@ def write_atomically(path: Path, produce: Callable[[Sink], None]) -> None:
         raise
     os.close(fd)
     os.replace(temporary, path)
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
 
 
 def write_bytes_atomically(path: Path, data: bytes) -> None:
@@ -48,7 +48,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     """Make the rename itself durable: a crash right after it must not bring the old name back."""
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -72,4 +72,4 @@ def fsync_folder_files(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-    _fsync_folder(folder)
+    fsync_folder(folder)

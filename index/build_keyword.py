@@ -27,7 +27,7 @@ def build_keyword_tier(url: str, folder: Path, ids: np.ndarray) -> None:
     engine = make_engine(url)
     try:
         catalog = Catalog(engine)
-        index = KeywordIndex(catalog.contextual_texts, catalog.chunk_id_array, folder, background=False, database=catalog.database)
+        index = KeywordIndex(catalog.term_ids, catalog.chunk_id_array, folder, background=False, database=catalog.database)
         if not index.has_saved():  # another process saved one meanwhile: the replica loads that
             index.start(ids)
     finally:

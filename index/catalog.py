@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import ColumnElement, Select, func, null, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
-from index.db import CatalogRevision, Chunk, ChunkTokens, Document, ErasedSource, create_schema, utcnow
+from index.db import CatalogRevision, Chunk, ChunkTerms, ChunkTokens, Document, ErasedSource, create_schema, utcnow
 from index.records import ChunkDraft, ChunkEncoding, ChunkMeta, DocumentDraft, contextual_text
 from index.table import ChunkTable, DocumentFacts
+from index.terms import pack_term_ids, text_term_ids, unpack_term_ids
 
 # Asked for by id in batches up to this many ids; above it the whole table is streamed and filtered.
 STREAM_ABOVE = 20_000
+TERMS_BATCH = 2_000  # chunks whose term ids are made from their text at a time
 
 
 class Catalog:
@@ -93,6 +97,7 @@ class Catalog:
         """Store `draft` with its chunks, replacing any document with the same source, atomically."""
         if len(chunks) != len(encodings):
             raise ValueError("one encoding per chunk is required")
+        terms = text_term_ids([contextual_text(draft.title, chunk.section, chunk.text) for chunk in chunks])
         with Session(self.engine) as session:
             old = session.exec(select(Document).where(Document.source == draft.source)).first()
             session.exec(delete(ErasedSource).where(col(ErasedSource.source) == draft.source))  # its owner wrote it again
@@ -118,6 +123,7 @@ class Catalog:
             session.add_all(rows)
             session.flush()
             session.add_all(ChunkTokens(chunk_id=row.id, vectors=encoding.tokens) for row, encoding in zip(rows, encodings, strict=True))
+            session.add_all(ChunkTerms(chunk_id=row.id, terms=pack_term_ids(ids)) for row, ids in zip(rows, terms, strict=True))
             _bump_revision(session)
             session.commit()
             session.refresh(document)
@@ -203,6 +209,45 @@ class Catalog:
         """Sorted ids of the chunks among the sorted `among` that have token vectors (looked up by
         key: a scan of the token table read every row's first pages, 1 s at 50,000 chunks)."""
         return np.fromiter((row[0] for row in self._by_id(select(ChunkTokens.chunk_id), col(ChunkTokens.chunk_id), among)), np.int64)
+
+    def term_ids(self, ids: np.ndarray | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        """(chunk id, BM25 term ids) of every chunk (or of those among the sorted `ids`), by
+        ascending id, streamed; a chunk stored without them (index.db.ChunkTerms) is tokenised here."""
+        query = select(Chunk.id, ChunkTerms.terms).outerjoin(ChunkTerms, col(ChunkTerms.chunk_id) == Chunk.id)
+        rows = self._by_id(query, col(Chunk.id), ids)
+        while batch := list(islice(rows, TERMS_BATCH)):
+            lacking = np.array([chunk_id for chunk_id, terms in batch if terms is None], dtype=np.int64)
+            made = self._made_term_ids(lacking) if len(lacking) else {}
+            for chunk_id, terms in batch:
+                if terms is not None:
+                    yield chunk_id, unpack_term_ids(terms)
+                elif chunk_id in made:  # else it was deleted while this was read
+                    yield chunk_id, made[chunk_id]
+
+    def add_missing_terms(self) -> int:
+        """Store the term ids of chunks written without them (before ChunkTerms existed); how many.
+        No revision: a replica already made the same terms from their text. A batch that another
+        process filled in, or whose chunk went meanwhile, is left to it."""
+        query = select(Chunk.id).outerjoin(ChunkTerms, col(ChunkTerms.chunk_id) == Chunk.id).where(col(ChunkTerms.chunk_id).is_(None))
+        with Session(self.engine) as session:
+            lacking = np.sort(np.fromiter(session.exec(query), np.int64))
+        added = 0
+        for start in range(0, len(lacking), TERMS_BATCH):
+            made = self._made_term_ids(lacking[start : start + TERMS_BATCH])
+            with Session(self.engine) as session:
+                session.add_all(ChunkTerms(chunk_id=chunk_id, terms=pack_term_ids(ids)) for chunk_id, ids in made.items())
+                try:
+                    session.commit()
+                except IntegrityError:
+                    session.rollback()
+                    continue
+            added += len(made)
+        return added
+
+    def _made_term_ids(self, ids: np.ndarray) -> dict[int, np.ndarray]:
+        """Term ids made from the texts of the stored chunks among the sorted `ids`."""
+        texts = dict(self.contextual_texts(ids))
+        return dict(zip(texts, text_term_ids(list(texts.values())), strict=True))
 
     def vectors(self, ids: np.ndarray | None = None) -> Iterator[tuple[int, bytes]]:
         """(chunk id, float32 embedding) of every chunk (or of those among the sorted `ids`), by ascending id, streamed."""
@@ -320,9 +365,10 @@ def _chunk_fields(chunk: ChunkDraft) -> dict:
 
 
 def _delete_chunks(session: Session, document_id: int | None) -> None:
-    """Delete a document's chunks and their token vectors (explicitly: no reliance on cascades)."""
+    """Delete a document's chunks, their token vectors and term ids (explicitly: no reliance on cascades)."""
     chunk_ids = select(Chunk.id).where(col(Chunk.document_id) == document_id)
     session.exec(delete(ChunkTokens).where(col(ChunkTokens.chunk_id).in_(chunk_ids)))
+    session.exec(delete(ChunkTerms).where(col(ChunkTerms.chunk_id).in_(chunk_ids)))
     session.exec(delete(Chunk).where(col(Chunk.document_id) == document_id))
 
 

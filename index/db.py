@@ -66,6 +66,15 @@ class ChunkTokens(SQLModel, table=True):
     vectors: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
+class ChunkTerms(SQLModel, table=True):
+    """A chunk's BM25 term ids (index.terms), in order, 8 bytes each: tokenised once, when the chunk
+    is written, rather than by every replica at every start. A chunk without a row (stored before
+    this table existed) is tokenised from its text until the next ingest fills its row in."""
+
+    chunk_id: int = Field(foreign_key="chunk.id", primary_key=True, ondelete="CASCADE")
+    terms: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
 class CatalogRevision(SQLModel, table=True):
     """A counter bumped by every change to chunks, so each process knows when to catch up."""
 

@@ -1,11 +1,12 @@
-"""Keyword retrieval: BM25 (bm25s) over stemmed tokens, keyed by chunk id.
+"""Keyword retrieval: BM25 over stemmed tokens and their pairs (index.terms), keyed by chunk id.
 
 A replica must not hold every chunk's terms: at 200,000 chunks the term lists alone were gigabytes.
-So the main tier keeps only bm25s's matrix, saved to disk with the chunk ids it covers and
-memory-mapped at the next start (a query reads only its terms' columns); the terms of chunks
-added since it was built are kept in a small delta tier, and removed chunks are hidden. When the
-delta grows past FOLD_AT, or a chunk is removed (an erased reflection must leave the saved
-matrix too), the main tier is rebuilt in the background from the catalog's texts and saved again.
+So the main tier keeps only the BM25 matrix, built from the term ids the catalog stores for each
+chunk, saved to disk with the chunk ids it covers and memory-mapped at the next start (a query
+reads only its terms' columns); the terms of chunks added since it was built are kept in a small
+delta tier, and removed chunks are hidden. When the delta grows past FOLD_AT, or a chunk is
+removed (an erased reflection must leave the saved matrix too), the main tier is rebuilt in the
+background from the catalog's term ids and saved again.
 """
 
 from __future__ import annotations
@@ -15,96 +16,102 @@ import logging
 import shutil
 import threading
 import uuid
-from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import islice
 from pathlib import Path
 
-import bm25s
 import numpy as np
-import Stemmer
+from scipy import sparse
 
 from index.atomic import fsync_folder_files, index_files_lock, write_bytes_atomically
 from index.background import Coalescing
 from index.fusion import reciprocal_rank_fusion
 from index.table import positions_in
+from index.terms import TERM_ID, index_terms, term_ids, text_term_ids, tokenize
 
-_STEMMER = Stemmer.Stemmer("english")
 # The main tier is rebuilt half a second after the delta outgrows FOLD_AT (or a chunk is
-# removed), and while changes keep coming for at most a tenth of the time: a rebuild reads and
-# tokenises every chunk (about 40 s of one core at 50,000 chunks), while a delta of 2,000 chunks
-# is rebuilt in about 0.07 s on each change, so new chunks are searchable at once either way.
+# removed), and while changes keep coming for at most a tenth of the time: a rebuild reads every
+# chunk's stored term ids and builds the matrix (about 13 s of one core at 200,000 chunks), while
+# a delta of 2,000 chunks is rebuilt in milliseconds on each change, so new chunks are searchable
+# at once either way.
 REBUILD_SETTLE_S = 0.5
 REBUILD_DUTY = 0.1
 FOLD_AT = 2_000
-BUILD_BATCH = 5_000  # texts tokenised at a time while the main tier is built
+BUILD_BATCH = 5_000  # chunks reduced to their distinct terms at a time while a tier is built
+K1, B = 1.5, 0.75  # BM25's term-frequency saturation and length normalisation: bm25s's defaults
 POINTER = "bm25.json"
-logging.getLogger("bm25s").setLevel(logging.WARNING)
+TIER_FORMAT = 2  # 1: bm25s's own files, with every term's string in a JSON vocabulary
+TIER_ARRAYS = ("order", "vocab", "indptr", "indices", "data")
 
-# (chunk id, contextual text) of the chunks among the given ids that are still stored, by id.
-TextSource = Callable[[np.ndarray], Iterable[tuple[int, str]]]
-
-
-def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stop-word-free, stemmed tokens: the one tokenisation for corpus and queries."""
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
-
-
-def index_terms(texts: list[str]) -> list[list[str]]:
-    """The BM25 terms of each text: its tokens plus each adjacent pair ("total_place", "john_seddon").
-
-    Pairs make BM25 prefer passages that keep a query's phrases together over passages that only
-    share its words; on the eval sets they lift keyword MRR@10 most where questions name things.
-    """
-    return [tokens + [f"{a}_{b}" for a, b in pairwise(tokens)] for tokens in tokenize(texts)]
+# (chunk id, term ids) of the chunks among the given ids that are still stored, by ascending id.
+TermSource = Callable[[np.ndarray], Iterable[tuple[int, np.ndarray]]]
 
 
 @dataclass
 class _Tier:
-    """One immutable BM25 matrix over a fixed, sorted set of chunk ids."""
+    """One immutable BM25 matrix over a fixed, sorted set of chunk ids (`order`).
+
+    Stored by term, as bm25s stores it (compressed sparse columns): the chunks holding the term
+    `vocab[j]` (term ids, ascending) are `indices[indptr[j]:indptr[j + 1]]` (positions in
+    `order`), with their BM25 scores in `data` at the same places. A query adds up its terms'
+    columns, so it reads only those (the arrays are memory-mapped once saved).
+    """
 
     order: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
-    retriever: bm25s.BM25 | None = None
+    vocab: np.ndarray = field(default_factory=lambda: np.empty(0, TERM_ID))
+    indptr: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    indices: np.ndarray = field(default_factory=lambda: np.empty(0, np.int32))
+    data: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
 
     @classmethod
-    def build(cls, terms: dict[int, list[str]]) -> _Tier:
-        order = sorted(terms)
-        if not order:
-            return cls()
-        retriever = bm25s.BM25()
-        retriever.index([terms[i] for i in order], show_progress=False)
-        return cls(order=np.array(order, dtype=np.int64), retriever=retriever)
+    def build(cls, chunks: Iterable[tuple[int, np.ndarray]]) -> _Tier:
+        """The tier over (chunk id, term ids) pairs in ascending id order, streamed.
 
-    @classmethod
-    def build_from(cls, ids: np.ndarray, source: TextSource) -> _Tier:
-        """A tier over the stored chunks among `ids`, tokenised a batch at a time; only the token
-        ids are kept while it is built, never the term strings of every chunk."""
-        vocab: dict[str, int] = {}
+        bm25s's own index build counts each chunk's terms in Python (about 28 s at 200,000
+        chunks); this is the same BM25 (its Lucene variant, k1 1.5, b 0.75; tests compare the
+        scores) in whole-array steps: each batch of chunks becomes a sparse chunk-by-term matrix
+        of term counts over the batch's own terms (so the full term lists are never held at
+        once), the batches are stacked over the terms of them all, scored, and turned by term."""
         order: list[int] = []
-        corpus: list[array] = []
-        batch: list[tuple[int, str]] = []
-
-        def flush() -> None:
-            for (chunk_id, _), terms in zip(batch, index_terms([text for _, text in batch]), strict=True):
-                order.append(chunk_id)
-                corpus.append(array("i", [vocab.setdefault(term, len(vocab)) for term in terms]))  # 4 bytes a term
-            batch.clear()
-
-        for pair in source(ids):
-            batch.append(pair)
-            if len(batch) == BUILD_BATCH:
-                flush()
-        flush()
+        lengths: list[np.ndarray] = []
+        batches: list[tuple[np.ndarray, sparse.csr_array]] = []
+        stream = iter(chunks)
+        while batch := list(islice(stream, BUILD_BATCH)):
+            arrays = [ids for _, ids in batch]
+            sizes = np.fromiter(map(len, arrays), np.int64, len(arrays))
+            flat = np.concatenate(arrays)
+            terms = np.unique(flat)  # then a binary search each: twice as fast as unique's own inverse, which argsorts
+            columns = np.searchsorted(terms, flat)
+            counts = sparse.csr_array((np.ones(len(columns), np.float32), columns, np.concatenate(([0], np.cumsum(sizes)))), shape=(len(batch), len(terms)))
+            counts.sum_duplicates()  # one entry per (chunk, term), holding its count; columns stay sorted
+            batches.append((terms, counts))
+            order.extend(chunk_id for chunk_id, _ in batch)
+            lengths.append(sizes)
         if not order:
             return cls()
-        vocab.setdefault("", len(vocab))  # bm25s scores term-less chunks through the empty token
         ids_in_order = np.array(order, dtype=np.int64)
         if np.any(np.diff(ids_in_order) <= 0):
-            raise ValueError("the text source must yield chunks in ascending id order")
-        retriever = bm25s.BM25()
-        retriever.index((corpus, vocab), show_progress=False)
-        return cls(order=ids_in_order, retriever=retriever)
+            raise ValueError("chunks must come in ascending id order")
+        vocab = np.unique(np.concatenate([terms for terms, _ in batches]))
+        entries = np.cumsum([0] + [counts.nnz for _, counts in batches])
+        matrix = sparse.csr_array(
+            (
+                np.concatenate([counts.data for _, counts in batches]),
+                np.concatenate([np.searchsorted(vocab, terms)[counts.indices] for terms, counts in batches]).astype(np.int32),
+                np.concatenate([[0]] + [counts.indptr[1:] + start for (_, counts), start in zip(batches, entries, strict=False)]),
+            ),
+            shape=(len(order), len(vocab)),
+        )
+        chunk_length = np.concatenate(lengths).astype(np.float32)
+        frequency = np.bincount(matrix.indices, minlength=len(vocab))
+        idf = np.log(1 + (len(order) - frequency + 0.5) / (frequency + 0.5)).astype(np.float32)
+        norm = K1 * ((1 - B) + B * chunk_length / max(float(chunk_length.mean()), 1e-9))
+        tf = matrix.data
+        matrix.data = (idf[matrix.indices] * tf / (np.repeat(norm, np.diff(matrix.indptr)) + tf)).astype(np.float32)
+        by_term = matrix.tocsc()
+        by_term.sort_indices()
+        return cls(ids_in_order, vocab, by_term.indptr.astype(np.int64), by_term.indices.astype(np.int32), by_term.data)
 
     def save(self, folder: Path, may_land: Callable[[], bool]) -> str | None:
         """Write the tier to a hidden directory under `folder` (flushed to disk); then, holding the
@@ -115,14 +122,15 @@ class _Tier:
         staging = folder / f".{name}.tmp"  # not matched by "bm25-*": a clean-up never removes a save under way
         staging.mkdir(parents=True)
         try:
-            self.retriever.save(str(staging), show_progress=False)
-            np.save(staging / "order.npy", self.order)
+            for part in TIER_ARRAYS:
+                np.save(staging / f"{part}.npy", getattr(self, part))
             fsync_folder_files(staging)
             with index_files_lock(folder):
                 if not may_land():
                     return None
                 staging.rename(folder / name)
-                write_bytes_atomically(folder / POINTER, json.dumps({"directory": name, "chunks": len(self.order)}).encode())
+                pointer = {"directory": name, "chunks": len(self.order), "terms": len(self.vocab), "format": TIER_FORMAT}
+                write_bytes_atomically(folder / POINTER, json.dumps(pointer).encode())
                 for old in folder.glob("bm25-*"):
                     if old.name != name:
                         shutil.rmtree(old, ignore_errors=True)
@@ -133,30 +141,44 @@ class _Tier:
     @classmethod
     def load(cls, folder: Path, name: str | None = None) -> _Tier | None:
         """The saved tier (the pointer's, or the directory `name`), its matrix memory-mapped;
-        None when there is none or it cannot be read whole."""
+        None when there is none, it is of an older format or it cannot be read whole."""
         try:
             pointer = json.loads((folder / POINTER).read_text())
-            if name is not None and pointer.get("directory") != name:
+            if pointer.get("format") != TIER_FORMAT or (name is not None and pointer.get("directory") != name):
                 return None
             target = folder / str(pointer["directory"])
-            order = np.load(target / "order.npy")
-            retriever = bm25s.BM25.load(str(target), mmap=True, show_progress=False)
-            whole = len(order) == pointer.get("chunks") and len(retriever.scores["indptr"]) - 1 == len(retriever.vocab_dict)
+            parts = {part: np.load(target / f"{part}.npy", mmap_mode="r") for part in TIER_ARRAYS}
         except Exception:  # any unreadable or torn file (a power cut, a full disk): build it again
             return None
-        return cls(order=order.astype(np.int64), retriever=retriever) if whole else None
+        tier = cls(**parts)
+        tier.order = np.asarray(tier.order, dtype=np.int64)
+        whole = (
+            len(tier.order) == pointer.get("chunks")
+            and len(tier.vocab) == pointer.get("terms")
+            and len(tier.indptr) == len(tier.vocab) + 1
+            and int(tier.indptr[-1]) == len(tier.indices) == len(tier.data)
+        )
+        return tier if whole else None
 
-    def knows(self, term: str) -> bool:
-        return self.retriever is not None and term in self.retriever.vocab_dict
+    def _columns(self, terms: np.ndarray) -> np.ndarray:
+        """The columns of those of `terms` (term ids) that some chunk of this tier holds."""
+        at = np.searchsorted(self.vocab, terms)
+        held = at < len(self.vocab)
+        held[held] = self.vocab[at[held]] == terms[held]
+        return at[held]
 
-    def search(self, query_tokens: list[str], k: int, allowed: np.ndarray | None, hidden: np.ndarray) -> list[tuple[int, float]]:
-        if self.retriever is None:
+    def knows(self, terms: np.ndarray) -> bool:
+        """Whether a chunk of this tier holds any of `terms` (term ids)."""
+        return bool(len(self._columns(terms)))
+
+    def search(self, query_terms: np.ndarray, k: int, allowed: np.ndarray | None, hidden: np.ndarray) -> list[tuple[int, float]]:
+        columns = self._columns(query_terms)  # a term the query repeats counts again, as in bm25s
+        if not len(columns):
             return []
-        known = [t for t in query_tokens if t in self.retriever.vocab_dict]
-        if not known:
-            return []
-        # get_scores, not retrieve: retrieve starts a thread pool per call, about 1.5 ms of a 2 ms search
-        scores = self.retriever.get_scores(known)
+        scores = np.zeros(len(self.order), dtype=np.float32)
+        for column in columns.tolist():
+            start, end = self.indptr[column], self.indptr[column + 1]
+            scores[self.indices[start:end]] += self.data[start:end]  # a chunk appears once per column
         if allowed is not None:
             admitted = np.zeros(len(scores), dtype=scores.dtype)
             admitted[positions_in(self.order, allowed)] = 1
@@ -172,8 +194,8 @@ class _Tier:
 class KeywordIndex:
     """BM25 over the chunks' contextual text, updated without blocking on a full rebuild.
 
-    bm25s has no incremental add, and rebuilding the main tier means reading and tokenising every
-    chunk, far too slow for a reflection that must be searchable when its POST returns. So new
+    A BM25 matrix has no incremental add, and rebuilding the main tier means reading every chunk's
+    terms, far too slow for a reflection that must be searchable when its POST returns. So new
     chunks go to the delta tier at once, removed ones are hidden at once, and the main tier is
     rebuilt in a background thread from `source` (module docstring); while a delta exists the two
     tiers' rankings are fused by reciprocal rank. With a `folder`, the main tier is saved there
@@ -182,7 +204,7 @@ class KeywordIndex:
     """
 
     def __init__(
-        self, source: TextSource, stored: Callable[[], np.ndarray], folder: Path | None = None, background: bool = True, database: str = ""
+        self, source: TermSource, stored: Callable[[], np.ndarray], folder: Path | None = None, background: bool = True, database: str = ""
     ) -> None:
         self._source = source
         self._stored = stored
@@ -190,7 +212,7 @@ class KeywordIndex:
         self._background = background
         self._lock = threading.Lock()
         self._main = _Tier()
-        self._delta_terms: dict[int, list[str]] = {}
+        self._delta_terms: dict[int, np.ndarray] = {}
         self._delta = _Tier()
         self._hidden = np.empty(0, np.int64)  # sorted ids of the main tier that were removed
         self._removed_since_snapshot: set[int] | None = None
@@ -203,15 +225,21 @@ class KeywordIndex:
             return len(self._main.order) - len(self._hidden) + len(self._delta_terms)
 
     def has_saved(self) -> bool:
-        """Whether a main tier was saved (a start loads it rather than building one; a torn one is built after all)."""
-        return self._folder is not None and (self._folder / POINTER).exists()
+        """Whether a main tier of this format was saved (a start loads it rather than building one;
+        a torn one is built after all)."""
+        if self._folder is None:
+            return False
+        try:
+            return json.loads((self._folder / POINTER).read_text()).get("format") == TIER_FORMAT
+        except (OSError, ValueError, AttributeError):
+            return False
 
     def start(self, ids: np.ndarray) -> None:
         """Serve the chunks `ids` (sorted): from the saved main tier plus the difference when one
         was saved, else from a main tier built now (and saved)."""
         main = None if self._folder is None else _Tier.load(self._folder)
         if main is None:
-            main = _Tier.build_from(ids, self._source)
+            main = _Tier.build(self._source(ids))
             with self._lock:
                 self._main = main
             main = self._saved(main)
@@ -221,20 +249,17 @@ class KeywordIndex:
             self._main, self._delta_terms, self._delta, self._hidden = main, {}, _Tier(), np.empty(0, np.int64)
         self.apply(self._terms_of(added), removed.tolist())
 
-    def _terms_of(self, ids: np.ndarray) -> dict[int, list[str]]:
-        """The terms of the chunks among `ids` that are still stored (one may go while it is read)."""
-        if not len(ids):
-            return {}
-        pairs = list(self._source(ids))
-        return dict(zip([i for i, _ in pairs], index_terms([text for _, text in pairs]), strict=True))
+    def _terms_of(self, ids: np.ndarray) -> dict[int, np.ndarray]:
+        """The term ids of the chunks among `ids` that are still stored (one may go while it is read)."""
+        return dict(self._source(ids)) if len(ids) else {}
 
     def update(self, added: dict[int, str], removed: list[int]) -> None:
         """Add texts by chunk id and drop removed ids; both take effect, on disk too, before this returns."""
-        self.apply(dict(zip(added, index_terms(list(added.values())), strict=True)), removed)
+        self.apply(dict(zip(added, text_term_ids(list(added.values())), strict=True)), removed)
         self.forget_stale_saved()
 
-    def apply(self, added: dict[int, list[str]], removed: list[int]) -> None:
-        """Add new chunks' `index_terms` (made before any lock is taken) and drop removed ids.
+    def apply(self, added: dict[int, np.ndarray], removed: list[int]) -> None:
+        """Add new chunks' term ids (index.terms, made before any lock is taken) and drop removed ids.
 
         Chunk ids are never reused, so an added id is new to both tiers. Searches see the change
         as a whole: the new delta tier and hidden set are swapped in together under the lock. A
@@ -244,7 +269,9 @@ class KeywordIndex:
         """
         if not added and not removed:
             return
-        delta = _Tier.build(added) if self._background and len(added) > FOLD_AT else None  # a large batch is built before the lock
+        delta = (
+            _Tier.build(sorted(added.items())) if self._background and len(added) > FOLD_AT else None
+        )  # a large batch is built before the lock
         with self._lock:
             gone = np.unique(np.asarray(removed, dtype=np.int64))
             in_main = gone[np.isin(gone, self._main.order)]
@@ -259,7 +286,9 @@ class KeywordIndex:
             if not self._background:
                 self._fold_now()
                 return
-            self._delta = delta if delta is not None and len(self._delta_terms) == len(added) else _Tier.build(self._delta_terms)
+            self._delta = (
+                delta if delta is not None and len(self._delta_terms) == len(added) else _Tier.build(sorted(self._delta_terms.items()))
+            )
             fold = len(self._delta_terms) > FOLD_AT or len(self._hidden) > 0
         if fold:
             self._rebuilder.request()
@@ -268,7 +297,7 @@ class KeywordIndex:
         """Rebuild the main tier from the terms at hand (no background: small indexes and tests);
         the caller holds the lock."""
         kept = np.setdiff1d(self._main.order, self._hidden, assume_unique=True)
-        self._main = _Tier.build(self._terms_of(kept) | self._delta_terms)
+        self._main = _Tier.build(sorted((self._terms_of(kept) | self._delta_terms).items()))
         self._delta_terms, self._delta, self._hidden = {}, _Tier(), np.empty(0, np.int64)
 
     def _rebuild_main(self) -> None:
@@ -278,7 +307,7 @@ class KeywordIndex:
             snapshot = np.union1d(np.setdiff1d(self._main.order, self._hidden, assume_unique=True), np.array(sorted(self._delta_terms), dtype=np.int64))
             self._removed_since_snapshot = set()
         try:
-            main = _Tier.build_from(snapshot, self._source)
+            main = _Tier.build(self._source(snapshot))
         except BaseException:
             with self._lock:
                 self._removed_since_snapshot = None
@@ -290,7 +319,7 @@ class KeywordIndex:
             self._main = main
             self._hidden = gone[np.isin(gone, main.order)]
             self._delta_terms = {i: t for i, t in self._delta_terms.items() if i not in folded}
-            self._delta = _Tier.build(self._delta_terms)
+            self._delta = _Tier.build(sorted(self._delta_terms.items()))
         mapped = self._saved(main)
         with self._lock:
             if self._main is main:
@@ -304,7 +333,7 @@ class KeywordIndex:
         so an erasure that another process committed first is seen)."""
         if self._folder is None:
             return main
-        if main.retriever is None:
+        if not len(main.order):
             self.forget_saved()
             return main
         with self._lock:
@@ -353,17 +382,18 @@ class KeywordIndex:
         """Whether any word of `text` (stemmed) occurs in the indexed passages."""
         with self._lock:
             tiers = (self._main, self._delta)
-        return any(tier.knows(term) for term in tokenize([text])[0] for tier in tiers)
+        words = term_ids(tokenize([text])[0])
+        return any(tier.knows(words) for tier in tiers)
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Best `k` (chunk id, score) pairs with a positive BM25 score, within the sorted `allowed` ids when given."""
         if k <= 0 or (allowed is not None and len(allowed) == 0):
             return []
-        query_tokens = index_terms([query])[0]
+        query_terms = term_ids(index_terms([query])[0])
         with self._lock:
             main, delta, hidden = self._main, self._delta, self._hidden
-        main_hits = main.search(query_tokens, k, allowed, hidden)
-        delta_hits = delta.search(query_tokens, k, allowed, np.empty(0, np.int64))
+        main_hits = main.search(query_terms, k, allowed, hidden)
+        delta_hits = delta.search(query_terms, k, allowed, np.empty(0, np.int64))
         if not delta_hits:
             return main_hits
         return reciprocal_rank_fusion([main_hits, delta_hits])[:k]

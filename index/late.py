@@ -24,16 +24,18 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from index.atomic import write_atomically, write_bytes_atomically
+from index.atomic import fsync_folder, write_atomically, write_bytes_atomically
 from index.table import positions_in
 
 _SCALE = np.dtype("<f4")
+# (chunk id, packed token vectors) of those of the sorted chunk ids given that have them: the catalog's.
+BlobReader = Callable[[np.ndarray], Iterable[tuple[int, bytes]]]
 # The stored format, named in the token file's stamp: a file written in another is written again.
 # The catalog's blobs are converted by migration c0005 (int8 before it).
 TOKEN_FORMAT = "int4"
@@ -200,6 +202,20 @@ class TokenFile:
         _write_index(self.path, self.dim, ids, offsets, revision)
         return TokenFile(self.path, self.dim, np.array(ids, dtype=np.int64), np.array(offsets, dtype=np.int64))
 
+    def land(self, path: Path) -> TokenFile:
+        """This file, written whole under another name in `path`'s folder, renamed to `path` with its
+        index and its stamp (last: until it lands, no stamp vouches for the data there). The caller
+        holds the folder's lock; the map and descriptor follow the file, not its name."""
+        if self.path is None:
+            raise ValueError("an anonymous token file cannot be renamed")
+        _stamp_path(path).unlink(missing_ok=True)
+        os.replace(self.path, path)
+        os.replace(_index_path(self.path), _index_path(path))
+        os.replace(_stamp_path(self.path), _stamp_path(path))
+        fsync_folder(path.parent)
+        self.path = path
+        return self
+
     @classmethod
     def open(cls, path: Path, dim: int) -> TokenFile | None:
         """The file as its stamp describes it, mapped; None when it is missing, unreadable or does not agree."""
@@ -237,23 +253,37 @@ class TokenIndex:
     """Token vectors of each chunk, scored against a query's token vectors.
 
     The bulk sits in a memory-mapped TokenFile written at start-up; chunks added later are kept in
-    memory (a delta), and removed ones are hidden, until the next start writes a new file.
+    memory (a delta), and removed ones are hidden, until the next start writes a new file. While a
+    first start writes that file behind the replica, the bulk is read from the catalog instead, a
+    query's candidates at a time (`read_from`, then `adopt`).
     """
 
     def __init__(self, dim: int) -> None:
         self.dim = dim
         self._file = TokenFile(None, self.dim, np.empty(0, np.int64), np.zeros(1, np.int64))
+        self._read: BlobReader | None = None
         self._delta: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._hidden: set[int] = set()
         self._lock = threading.Lock()
 
-    def __len__(self) -> int:
-        return len(self._file) - len(self._hidden) + len(self._delta)
-
     def replace_file(self, token_file: TokenFile) -> None:
         """Serve from `token_file` (the whole catalog at one revision) and forget the delta."""
         with self._lock:
-            self._file, self._delta, self._hidden = token_file, {}, set()
+            self._file, self._read, self._delta, self._hidden = token_file, None, {}, set()
+
+    def read_from(self, read: BlobReader) -> None:
+        """Serve the whole catalog at one revision by asking `read` for each query's candidates, and
+        forget the delta: until `adopt` hands over the file being written from that revision."""
+        with self._lock:
+            self._read, self._delta, self._hidden = read, {}, set()
+
+    def adopt(self, token_file: TokenFile) -> None:
+        """Serve from `token_file`, written from the revision `read_from` began at, instead of
+        reading the catalog; the delta stays, and chunks removed meanwhile are erased from it."""
+        with self._lock:
+            self._file, self._read = token_file, None
+            hidden = sorted(self._hidden)
+        token_file.erase(hidden)
 
     def add(self, blobs: dict[int, bytes]) -> None:
         """Store chunks' packed token vectors; a chunk without any (empty blob) is left out."""
@@ -271,11 +301,16 @@ class TokenIndex:
 
     def _stored(self, candidates: Iterable[int]) -> Iterator[tuple[int, tuple[np.ndarray, np.ndarray]]]:
         with self._lock:
-            token_file, delta, hidden = self._file, self._delta, self._hidden
+            token_file, read, delta, hidden = self._file, self._read, self._delta, self._hidden
         candidates = list(dict.fromkeys(candidates))
-        token_file.prefetch([chunk_id for chunk_id in candidates if chunk_id not in delta and chunk_id not in hidden])
+        wanted = [chunk_id for chunk_id in candidates if chunk_id not in delta and chunk_id not in hidden]
+        if read is not None:
+            lookup = {i: unpack_tokens(bytes(blob), self.dim) for i, blob in read(np.sort(np.array(wanted, dtype=np.int64))) if blob}.get
+        else:
+            token_file.prefetch(wanted)
+            lookup = token_file.get
         for chunk_id in candidates:
-            found = delta.get(chunk_id) or (None if chunk_id in hidden else token_file.get(chunk_id))
+            found = delta.get(chunk_id) or (None if chunk_id in hidden else lookup(chunk_id))
             if found is not None:
                 yield chunk_id, found
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from filelock import FileLock, Timeout
 from readerwriterlock import rwlock
 
 from index.atomic import index_files_lock, write_bytes_atomically
@@ -23,13 +25,18 @@ from index.background import Coalescing
 from index.catalog import Catalog
 from index.errors import SearchError
 from index.fusion import reciprocal_rank_fusion
-from index.keyword import KeywordIndex, index_terms
+from index.keyword import KeywordIndex
 from index.keyword_helper import start_keyword_helper
 from index.late import TokenFile, TokenIndex, pack_codes
 from index.records import ChunkMeta, Encoded, Hit, SearchFilters
 from index.table import ChunkTable
+from index.terms import text_term_ids
 from index.vectors import EXACT_BELOW, VectorIndex
 
+TOKEN_COPY = ".tokens-copy-"  # a token file being written behind, before it is renamed to tokens.bin
+# A first start below this many chunks writes its token file before it serves: at 18 KB a chunk
+# that takes well under a second, and searches never read token vectors from the catalog.
+TOKENS_BEHIND_FROM = 20_000
 CANDIDATES = 50
 # Late interaction reads every token vector of every chunk it scores, so it reranks only the top
 # 30 of each list (about 50 chunks): the eval sets scored the same as with all 50 of each.
@@ -63,7 +70,7 @@ class _Loaded:
     ids: list[int]
     vectors: np.ndarray | None
     tokens: dict[int, bytes]
-    terms: dict[int, list[str]]
+    terms: dict[int, np.ndarray]  # term ids (index.terms)
 
 
 class Searcher:
@@ -76,21 +83,29 @@ class Searcher:
     embedding. A passage's text and details are read from the catalog for the hits returned only.
 
     With a `cache_dir`, every structure is saved there (the vector index, the BM25 main tier, the
-    token file) and a start loads them and applies only what changed since they were written.
+    token file) and a start loads them and applies only what changed since they were written. A
+    serving process (`tokens_behind`) that must write a large token file anew serves first and
+    writes it in a background thread; a command that ends soon after writes it before it goes on.
     """
 
-    def __init__(self, catalog: Catalog, encoder: QueryEncoder, cache_dir: Path | None = None, background_keyword: bool = True) -> None:
+    def __init__(
+        self, catalog: Catalog, encoder: QueryEncoder, cache_dir: Path | None = None, background_keyword: bool = True, tokens_behind: bool = False
+    ) -> None:
         self.catalog = catalog
         self.encoder = encoder
         self.cache_dir = cache_dir
+        self._may_write_tokens_behind = tokens_behind
         self._table = ChunkTable.empty()
         self._vectors = VectorIndex(encoder.dim)
-        self._keywords = KeywordIndex(catalog.contextual_texts, catalog.chunk_id_array, cache_dir, background=background_keyword, database=catalog.database)
+        self._keywords = KeywordIndex(catalog.term_ids, catalog.chunk_id_array, cache_dir, background=background_keyword, database=catalog.database)
         self._tokens = TokenIndex(encoder.dim)
         self._revision = -1
         # a removal is saved soon after (the saved vector index must not keep an erased chunk),
         # at most a tenth of the time while removals keep coming
         self._saver = Coalescing(self.save_cache, "index-save", settle=1.0, duty=0.1, database=catalog.database)
+        # A first start serves before its token file is written, reading token vectors from the catalog meanwhile.
+        self._token_writer = Coalescing(self._write_tokens_behind, "tokens-write", database=catalog.database)
+        self._tokens_behind: tuple[np.ndarray, int] | None = None  # the chunk ids and revision that file is written for
         self._sync_lock = threading.Lock()  # one sync reads the catalog at a time
         # Writers first: a sync waits for the searches already running, not for every later one.
         self._snapshot = rwlock.RWLockWrite()
@@ -108,6 +123,8 @@ class Searcher:
         Chunk ids are trusted to name one chunk for good: the catalog never reuses them
         (AUTOINCREMENT on SQLite, sequences on PostgreSQL).
         """
+        if self._tokens_behind is not None:
+            self._token_writer.request()  # again, if a run failed; a no-op once the file is served
         revision = self.catalog.revision()
         if revision == self._revision:
             return
@@ -131,7 +148,8 @@ class Searcher:
     def _start(self, revision: int) -> None:
         """Load the whole catalog: each structure from its saved copy plus what changed since, or
         built from the catalog when there is none (README, Scale); a large BM25 tier is built by a
-        helper process meanwhile (index.keyword_helper)."""
+        helper process meanwhile (index.keyword_helper), and a token file is written after
+        (`_write_tokens_behind`): it is a copy of gigabytes, and the catalog holds the same bytes."""
         table = self.catalog.chunk_table()
         saved = self._trusted_saved_vectors()
         helper = None if self.cache_dir is None or self._keywords.has_saved() else start_keyword_helper(self.catalog, self.cache_dir, table.ids)
@@ -147,10 +165,16 @@ class Searcher:
         self._keywords.start(table.ids)
         with self._snapshot.gen_wlock():
             self._table, self._vectors = table, vectors
-            self._tokens.replace_file(token_file)
+            if token_file is None:
+                self._tokens.read_from(self.catalog.token_blobs)
+            else:
+                self._tokens.replace_file(token_file)
             self._revision = revision
         if vectors_changed:
             self.save_cache()
+        if token_file is None:
+            self._tokens_behind = (table.ids, revision)
+            self._token_writer.request()
 
     def _trusted_saved_vectors(self) -> VectorIndex | None:
         """The saved vector index when the catalog vouches for it. Without one, every saved index
@@ -188,15 +212,17 @@ class Searcher:
         matrix = np.vstack([np.frombuffer(v, dtype=np.float32) for _, v in stored])
         return VectorIndex.build([i for i, _ in stored], matrix), True
 
-    def _start_tokens(self, ids: np.ndarray, revision: int) -> TokenFile:
+    def _start_tokens(self, ids: np.ndarray, revision: int) -> TokenFile | None:
         """The token file kept from an earlier start, extended with the chunks it lacks and with
-        removed chunks zeroed; else a new one written from the catalog. Another process sharing
-        the folder changes it only under the same lock, so what is opened here is what is extended."""
+        removed chunks zeroed; else a new one, written now, or behind (None) by a serving process
+        at TOKENS_BEHIND_FROM chunks or more. Another process sharing the folder changes it only under the
+        same lock, so what is opened here is what is extended."""
         if self.cache_dir is None:
             return TokenFile.write(None, self._tokens.dim, self.catalog.token_blobs(), revision)
         path = self.cache_dir / "tokens.bin"
         try:
             with index_files_lock(self.cache_dir):
+                self._remove_dead_token_copies()
                 kept = TokenFile.open(path, self._tokens.dim)
                 if kept is not None and self._agrees(kept):
                     kept.erase(np.setdiff1d(kept.ids(), ids).tolist())
@@ -205,10 +231,52 @@ class Searcher:
                         return kept
                     if len(kept) == 0 or lacking[0] > kept.ids()[-1]:  # a chunk given token vectors later goes below: written anew
                         return kept.extend(self.catalog.token_blobs(lacking), revision)
-                return TokenFile.write(path, self._tokens.dim, self.catalog.token_blobs(ids), revision)
+                if len(ids) < TOKENS_BEHIND_FROM or not self._may_write_tokens_behind:
+                    return TokenFile.write(path, self._tokens.dim, self.catalog.token_blobs(ids), revision)
         except OSError as error:  # a full disk: serve from an anonymous file instead and say so
             log.error("The token file was not written in %s (%s): using a temporary one.", self.cache_dir, error.strerror or error)
             return TokenFile.write(None, self._tokens.dim, self.catalog.token_blobs(), revision)
+        return None
+
+    def _write_tokens_behind(self) -> None:
+        """Write the token file of the chunks and revision a first start served, then serve from it.
+
+        It is written under a name of its own without the folder's lock, which a sync or an
+        erasure may need meanwhile, and renamed into place under the lock, once the chunks the
+        catalog no longer holds are zeroed in it (another process may have erased one meanwhile:
+        its `drop_cache` waits for the same lock). Its writer holds a lock on that name, so a copy
+        whose writer died is known by its free lock and removed."""
+        if self._tokens_behind is None or self.cache_dir is None:
+            return
+        ids, revision = self._tokens_behind
+        staging = self.cache_dir / f"{TOKEN_COPY}{uuid.uuid4().hex}.bin"
+        try:
+            with FileLock(staging.with_suffix(".lock")):
+                written = TokenFile.write(staging, self._tokens.dim, self.catalog.token_blobs(ids), revision)
+                with index_files_lock(self.cache_dir):
+                    written.erase(np.setdiff1d(written.ids(), self.catalog.chunk_id_array(), assume_unique=True).tolist())
+                    written.land(self.cache_dir / "tokens.bin")
+        except OSError as error:  # a full disk: serve from an anonymous file instead and say so
+            _remove_token_copy(staging)
+            log.error("The token file was not written in %s (%s): using a temporary one.", self.cache_dir, error.strerror or error)
+            written = TokenFile.write(None, self._tokens.dim, self.catalog.token_blobs(ids), revision)
+        finally:
+            _remove_token_copy(staging)
+        self._tokens.adopt(written)
+        self._tokens_behind = None
+
+    def _remove_dead_token_copies(self) -> None:
+        """Remove the token copies of writers that died part way (a replica stopped while warming up)."""
+        for lock_path in self.cache_dir.glob(f"{TOKEN_COPY}*.lock"):
+            try:
+                with FileLock(lock_path, timeout=0):
+                    _remove_token_copy(lock_path.with_suffix(".bin"))
+            except Timeout:
+                continue  # its writer is alive
+
+    def wait_for_token_file(self, timeout: float = 60.0) -> None:
+        """Block until a token file written behind is served (tests, benchmarks)."""
+        self._token_writer.wait(timeout)
 
     def _agrees(self, kept: TokenFile) -> bool:
         """Whether a sample of the kept file's chunks holds what the catalog holds for them: a
@@ -226,7 +294,7 @@ class Searcher:
             vectors.append(np.frombuffer(encoding.vector, dtype=np.float32))
             tokens[meta.chunk_id] = encoding.tokens
             texts[meta.chunk_id] = meta.contextual_text
-        terms = dict(zip(texts, index_terms(list(texts.values())), strict=True))
+        terms = dict(zip(texts, text_term_ids(list(texts.values())), strict=True))
         return _Loaded(table, list(texts), np.vstack(vectors) if vectors else None, tokens, terms)
 
     def _apply(self, loaded: _Loaded, removed: list[int]) -> None:
@@ -319,9 +387,12 @@ class Searcher:
         return True
 
     def drop_cache(self) -> None:
-        """Delete every saved index file: after an erasure they hold vectors and terms that must not outlive it."""
+        """Delete every saved index file, and the copies of writers that died: after an erasure they
+        hold vectors and terms that must not outlive it. A copy being written is zeroed where the
+        catalog no longer holds a chunk before it lands (`_write_tokens_behind`)."""
         if self.cache_dir is not None:
             with index_files_lock(self.cache_dir):
+                self._remove_dead_token_copies()
                 for name in ("vectors.faiss", "vectors.json", "tokens.bin", "tokens.index", "tokens.json"):
                     (self.cache_dir / name).unlink(missing_ok=True)
         self._keywords.forget_saved()
@@ -338,3 +409,9 @@ class Searcher:
         except (OSError, ValueError, RuntimeError):
             return None
         return index if saved.get("chunks", len(index)) == len(index) else None
+
+
+def _remove_token_copy(staging: Path) -> None:
+    """A token copy's files: the data (or its temporary file, when its writer died part way), index, stamp and lock."""
+    for leftover in staging.parent.glob(f"*{staging.stem}*"):
+        leftover.unlink(missing_ok=True)

@@ -119,6 +119,7 @@ class IngestPipeline:
         self._store(parsed, report, progress)
         report.removed = self._remove_missing(targets, {self.source_of(f) for f in files}, stored)
         report.embedded += self._backfill_tokens(progress)
+        self.catalog.add_missing_terms()
         return report
 
     def source_of(self, path: Path) -> str:

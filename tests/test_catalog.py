@@ -8,8 +8,9 @@ import pytest
 from sqlmodel import Session, delete, func, select
 
 from index import Catalog, ChunkDraft, DocumentDraft, Searcher, SearchFilters, make_engine
-from index.db import ChunkTokens
+from index.db import ChunkTerms, ChunkTokens
 from index.late import unpack_tokens
+from index.terms import text_term_ids, unpack_term_ids
 from ingest import encodings_of
 from tests.conftest import FakeEmbedder
 
@@ -48,6 +49,9 @@ def test_store_replace_delete_and_revision(database_url: str, engines: list) -> 
     assert catalog.delete_document("b.md") and not catalog.delete_document("b.md")
     assert catalog.counts() == (1, 1)
     assert _token_rows(catalog) == 1  # the replaced and the deleted chunks' token vectors went with them
+    with Session(catalog.engine) as session:  # and their term ids: a deleted chunk's words leave the catalog
+        [(chunk_id, blob)] = session.exec(select(ChunkTerms.chunk_id, ChunkTerms.terms)).all()
+    assert {chunk_id} == catalog.chunk_ids() and unpack_term_ids(blob).tolist() == text_term_ids(["Doc a.md > S\nalpha replaced"])[0].tolist()
     assert catalog.revision() == start + 4
 
 

@@ -16,6 +16,7 @@ from bot.reflection_models import ReflectionCreate
 from bot.services import Services
 from index import SearchFilters
 from index.keyword import KeywordIndex
+from index.terms import text_term_ids
 from ingest import REFLECTION_SOURCE_PREFIX
 from tests.conftest import small_services
 
@@ -97,7 +98,7 @@ def test_searches_never_see_half_applied_changes(services: Services, busy_interp
 
 def test_a_reused_chunk_id_is_found_by_its_new_text_only_before_and_after_the_merge() -> None:
     texts = {1: "Salami slicing cuts every budget alike.", 2: "Peer mentors helped rough sleepers."}
-    index = KeywordIndex(lambda ids: [(int(i), texts[int(i)]) for i in ids if int(i) in texts], lambda: np.array(sorted(texts)), background=True)
+    index = KeywordIndex(lambda ids: [(int(i), text_term_ids([texts[int(i)]])[0]) for i in ids if int(i) in texts], lambda: np.array(sorted(texts)), background=True)
     index.start(np.array([1, 2]))
     index.update({}, [1])
     texts[1] = "Total Place pilots in Gateshead."  # the catalog never does this; the index copes if it does

@@ -1,15 +1,20 @@
 """Keyword retrieval: phrases count, new chunks are searchable before the background rebuild, and
 the main tier is saved, memory-mapped at the next start and rebuilt without removed chunks."""
 
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
+import bm25s
 import numpy as np
 import pytest
 
 from index import keyword
 from index.atomic import index_files_lock
 from index.keyword import KeywordIndex
+from index.terms import index_terms, term_ids, text_term_ids
 
 PASSAGES = {
     1: "Total Place pilots mapped public spend.",
@@ -19,15 +24,16 @@ PASSAGES = {
 
 
 class Store:
-    """Stands in for the catalog's texts: what `source` reads, and which ids each read asked for."""
+    """Stands in for the catalog's term ids (made from its texts): what `source` reads, and which ids each read asked for."""
 
     def __init__(self, texts: dict[int, str]) -> None:
         self.texts = dict(texts)
         self.asked: list[list[int]] = []
 
-    def __call__(self, ids: np.ndarray) -> list[tuple[int, str]]:
+    def __call__(self, ids: np.ndarray) -> list[tuple[int, np.ndarray]]:
         self.asked.append([int(i) for i in ids])
-        return [(int(i), self.texts[int(i)]) for i in ids if int(i) in self.texts]
+        held = [int(i) for i in ids if int(i) in self.texts]
+        return list(zip(held, text_term_ids([self.texts[i] for i in held]), strict=True))
 
     def ids(self) -> np.ndarray:
         return np.array(sorted(self.texts), dtype=np.int64)
@@ -37,6 +43,16 @@ def _started(store: Store, folder: Path | None = None, background: bool = False)
     index = KeywordIndex(store, store.ids, folder, background=background)
     index.start(store.ids())
     return index
+
+
+def test_a_tier_saved_in_an_older_format_is_built_again(tmp_path: Path) -> None:
+    """A folder from before this format (bm25s's own files) is not loaded, nor taken for a saved tier."""
+    (tmp_path / "bm25-old").mkdir()
+    (tmp_path / keyword.POINTER).write_text('{"directory": "bm25-old", "chunks": 3}')
+    index = KeywordIndex(Store(PASSAGES), Store(PASSAGES).ids, tmp_path, background=False)
+    assert not index.has_saved()
+    index.start(Store(PASSAGES).ids())
+    assert index.has_saved() and not (tmp_path / "bm25-old").exists() and index.search("total place", 1)[0][0] == 1
 
 
 def test_a_passage_holding_the_query_phrase_outranks_one_that_only_repeats_its_words() -> None:
@@ -71,8 +87,8 @@ def test_a_start_maps_the_saved_tier_and_reads_only_what_changed_since(tmp_path:
     del store.texts[3]
     store.asked.clear()
     second = _started(store, tmp_path)
-    assert store.asked[0] == [4]  # the saved main tier covers 1-3; only the new chunk is tokenised
-    assert isinstance(_started(Store(PASSAGES), tmp_path)._main.retriever.scores["data"], np.memmap)
+    assert store.asked[0] == [4]  # the saved main tier covers 1-3; only the new chunk is read
+    assert isinstance(_started(Store(PASSAGES), tmp_path)._main.data, np.memmap)
     assert second.search("demand-led commissioning", 3) == []  # removed since the save
     assert 4 in {i for i, _ in second.search("total place spend", 3)}
     assert [i for i, _ in second.search("total place spend", 3) if i != 4] == [i for i, _ in expected][:2]
@@ -156,3 +172,46 @@ def test_a_tier_holding_a_chunk_the_catalog_no_longer_holds_is_never_saved(tmp_p
     index = KeywordIndex(store, lambda: np.array([1, 2], dtype=np.int64), tmp_path, background=False)  # chunk 3 erased by another process
     index.start(store.ids())
     assert not (tmp_path / keyword.POINTER).exists() and not list(tmp_path.glob("*bm25*"))
+
+
+def test_the_tier_scores_every_chunk_as_bm25s_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tier's matrix is built in whole-array steps rather than by bm25s's per-chunk loop; every
+    chunk's score for every query is bm25s's own (its default Lucene BM25), repeats and all, with
+    the chunks read in several batches that share terms."""
+    monkeypatch.setattr(keyword, "BUILD_BATCH", 2)
+    texts = [
+        *PASSAGES.values(),
+        "",
+        "Systems leadership: leaders of systems lead systems, not organisations; systems change slowly.",
+        "Human Learning Systems ask commissioners to fund learning, not outputs, and to trust frontline staff.",
+    ]
+    terms = index_terms(texts)
+    oracle = bm25s.BM25()  # its defaults: Lucene's BM25, k1 1.5, b 0.75
+    oracle.index(terms, show_progress=False)
+    tier = keyword._Tier.build(zip(range(10, 10 + len(texts)), (term_ids(t) for t in terms), strict=True))
+    for query in ("total place", "systems leadership systems", "commissioners trust frontline staff", "absent words"):
+        asked = index_terms([query])[0]
+        known = [t for t in asked if t in oracle.vocab_dict]
+        expected = oracle.get_scores(known) if known else np.zeros(len(texts))
+        got = dict(tier.search(term_ids(asked), len(texts), None, np.empty(0, np.int64)))
+        assert np.allclose([got.get(10 + n, 0.0) for n in range(len(texts))], expected, rtol=1e-5, atol=1e-7)
+        assert (len(got) > 0) == bool(known)
+
+
+def test_term_ids_are_those_the_catalog_stored_in_an_earlier_version() -> None:
+    """The catalog keeps every chunk's term ids for good: a tokeniser or stemmer release that
+    tokenised differently would silently part queries from stored chunks, so the ids of a fixed
+    text are pinned here (a change needs a migration that stores every chunk's ids again)."""
+    text = "Commissioners' Total Place pilots, and the commissioning of care."
+    assert index_terms([text])[0] == [
+        *("commission", "total", "place", "pilot", "commiss", "care"),
+        *("commission_total", "total_place", "place_pilot", "pilot_commiss", "commiss_care"),
+    ]
+    assert text_term_ids([text])[0][:2].tolist() == [8139147125273340246, 8898708892329799160]
+
+
+def test_term_ids_are_the_same_in_every_process() -> None:
+    """The catalog stores them once for every replica: they cannot depend on Python's salted hash()."""
+    script = "from index.terms import term_ids; print(term_ids(['total_place', 'commiss']).tolist())"
+    runs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert runs == {f"{term_ids(['total_place', 'commiss']).tolist()}\n"}

@@ -108,6 +108,9 @@ def test_upgrade_from_0_1_0_keeps_every_reflection_feedback_and_gap(old_database
         for chunk_id, (codes, scales) in four_bit.items():
             before = int8_tokens[chunk_id]
             assert codes.shape == before.shape and (np.abs(codes * scales[:, None] - before) <= scales[:, None] / 2 + 1e-6).all()
+        made = {chunk_id: ids.tolist() for chunk_id, ids in services.catalog.term_ids()}  # no rows yet: made from the text
+        assert made.keys() == chunks and services.catalog.add_missing_terms() == len(chunks)  # what the next ingest does
+        assert {chunk_id: ids.tolist() for chunk_id, ids in services.catalog.term_ids()} == made and services.catalog.add_missing_terms() == 0
         gaps = services.gaps.gaps()
         public = {qid for qid, surface in questions.items() if surface != "slack"}
         assert public and {q for g in gaps for q in g.question_ids} == public  # open gaps kept; Slack ones may have been DMs
@@ -196,6 +199,6 @@ def test_several_processes_can_migrate_one_database_at_once(database_url: str) -
         with engine.connect() as connection:
             versions = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
             revision_rows = connection.execute(text("SELECT count(*) FROM catalogrevision")).scalar_one()
-        assert versions == {"c0005", "b0003"} and revision_rows == 1
+        assert versions == {"c0006", "b0003"} and revision_rows == 1
     finally:
         engine.dispose()

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import faiss
 import numpy as np
 import pytest
+from filelock import FileLock
 from sqlalchemy import make_url
 
-from index import Searcher, SearchFilters, keyword_helper
+from index import Searcher, SearchFilters, keyword_helper, search
 from index.keyword import _Tier
 from index.late import TokenFile, TokenIndex, pack_tokens, unpack_tokens
 from index.search import AGREEMENT_SAMPLE
@@ -101,7 +103,6 @@ def test_token_file_is_memory_mapped_reopened_extended_and_refused_when_torn(tmp
     index.add({21: blobs[3]})
     index.remove([8])
     assert sorted(i for i, _ in index.rank(_tokens(rng, 3), [3, 8, 20, 21])) == [3, 20, 21]
-    assert len(index) == 3
     anonymous = TokenFile.write(None, DIM, [(3, blobs[3])], revision=1)
     assert anonymous.path is None and anonymous.get(3) is not None and not list(tmp_path.glob("learnloop-tokens-*"))
 
@@ -135,6 +136,7 @@ def test_a_restart_maps_the_token_file_instead_of_reading_token_vectors_again(tm
     catalog = passage_catalog(tmp_path, texts)
     first = Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index", background_keyword=False)
     first.sync()
+    first.wait_for_token_file()
     expected = first.rank("trust in outcomes commissioning", 3, SearchFilters(), mode="late")
     assert (tmp_path / "index" / "tokens.bin").stat().st_size == sum(len(b) for _, b in catalog.token_blobs())
 
@@ -161,6 +163,68 @@ def test_a_restart_maps_the_token_file_instead_of_reading_token_vectors_again(tm
     assert not list((tmp_path / "index").glob("tokens*"))
 
 
+def test_a_first_start_serves_from_the_catalog_while_its_token_file_is_written_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The token file is a copy of gigabytes at scale: a serving first start serves before it is
+    written, ranking each query's candidates by the catalog's own token vectors, then maps the
+    file; a chunk erased while the file was written (here by another process: this one has not
+    caught up yet) is zeroed in it before it lands under its name."""
+    texts = ["Outcomes based commissioning needs trust", "Commissioning cycles and procurement rules", "Trust grows through shared outcomes work"]
+    catalog = passage_catalog(tmp_path, texts)
+    expected = Searcher(catalog, FakeEmbedder()).rank("trust in outcomes commissioning", 3, SearchFilters(), mode="late")
+    read, whole, written = catalog.token_blobs, threading.Event(), threading.Event()
+
+    def held_back(ids: np.ndarray | None = None):  # noqa: ANN202 - wraps the catalog's reader
+        yield from read(ids)
+        if threading.current_thread().name == "tokens-write":  # the file's copy of every chunk: held until the test lets it end
+            whole.set()
+            assert written.wait(30)
+
+    monkeypatch.setattr(catalog, "token_blobs", held_back)
+    monkeypatch.setattr(search, "TOKENS_BEHIND_FROM", 1)
+    searcher = Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index", background_keyword=False, tokens_behind=True)
+    searcher.sync()
+    assert whole.wait(30) and not (tmp_path / "index" / "tokens.bin").exists()
+    assert searcher.rank("trust in outcomes commissioning", 3, SearchFilters(), mode="late") == expected
+    catalog.erase_document(searcher.meta(expected[0][0]).source)
+    written.set()
+    searcher.wait_for_token_file()
+    token_file = searcher._tokens._file
+    assert token_file.path == tmp_path / "index" / "tokens.bin" and len(token_file) == len(texts)
+    at = int(np.searchsorted(token_file.ids(), expected[0][0]))
+    erased_span = slice(int(token_file._offsets[at]), int(token_file._offsets[at + 1]))
+    assert erased_span.stop > erased_span.start and not any((tmp_path / "index" / "tokens.bin").read_bytes()[erased_span])  # zeros on disk
+    searcher.sync()
+    assert searcher.rank("trust in outcomes commissioning", 3, SearchFilters(), mode="late") == expected[1:]
+    assert not list((tmp_path / "index").glob(".tokens*"))
+
+
+def test_a_token_copy_whose_writer_died_is_removed_and_a_live_one_is_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A replica stopped while warming up leaves gigabytes half written: the next writer removes
+    them, knowing them by their free lock, and leaves alone a copy another process is writing."""
+    folder = tmp_path / "index"
+    folder.mkdir()
+    dead = [folder / ".tokens-copy-dead.lock", folder / ".tokens-copy-dead.bin", folder / "..tokens-copy-dead.bin.x1y2.tmp"]
+    live = [folder / ".tokens-copy-live.lock", folder / "..tokens-copy-live.bin.z3.tmp"]
+    for path in dead + live:
+        path.write_bytes(b"\0" * 64)
+    monkeypatch.setattr(search, "TOKENS_BEHIND_FROM", 1)
+    with FileLock(live[0]):
+        searcher = Searcher(passage_catalog(tmp_path, ["Outcomes based commissioning needs trust"]), FakeEmbedder(), cache_dir=folder, tokens_behind=True)
+        searcher.sync()
+        searcher.wait_for_token_file()
+        assert (folder / "tokens.bin").exists() and not any(path.exists() for path in dead) and all(path.exists() for path in live)
+    assert not list(folder.glob(".tokens-copy-*.bin"))  # this writer's own copy landed
+
+
+def test_a_command_that_ends_soon_after_writes_its_token_file_before_it_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a serving process writes behind: `learnloop ingest` or `eval` would end, and kill the
+    writer, before gigabytes were down."""
+    monkeypatch.setattr(search, "TOKENS_BEHIND_FROM", 1)
+    searcher = Searcher(passage_catalog(tmp_path, ["Outcomes based commissioning needs trust"]), FakeEmbedder(), cache_dir=tmp_path / "index")
+    searcher.sync()
+    assert searcher._tokens._file.path == tmp_path / "index" / "tokens.bin" and searcher._tokens_behind is None
+
+
 def test_a_start_after_the_catalog_moved_reads_only_the_chunks_added_since(tmp_path: Path) -> None:
     texts = ["Outcomes based commissioning needs trust", "Commissioning cycles and procurement rules"]
     catalog = passage_catalog(tmp_path, texts)
@@ -169,7 +233,7 @@ def test_a_start_after_the_catalog_moved_reads_only_the_chunks_added_since(tmp_p
     add_passage(catalog, 2, body, source_type="reflection")
     new_id = max(catalog.chunk_ids())
     asked: dict[str, list[int]] = {}
-    for name in ("vectors", "token_blobs", "contextual_texts"):
+    for name in ("vectors", "token_blobs", "term_ids"):
         read = getattr(catalog, name)
 
         def recording(ids: np.ndarray | None = None, name: str = name, read=read):  # noqa: ANN202 - wraps the catalog's reader
@@ -180,7 +244,7 @@ def test_a_start_after_the_catalog_moved_reads_only_the_chunks_added_since(tmp_p
         setattr(catalog, name, recording)
     restarted = Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index")
     hits = restarted.search("trust", 5)
-    assert asked["contextual_texts"] == [new_id]  # BM25: the saved tier plus the new chunk
+    assert asked["term_ids"] == [new_id]  # BM25: the saved tier plus the new chunk
     for name in ("vectors", "token_blobs"):  # a sample checked against the catalog, and the new chunk
         assert new_id in asked[name] and len(asked[name]) <= AGREEMENT_SAMPLE + 1
     assert {h.text for h in hits} == {body, *texts}
@@ -213,7 +277,9 @@ def test_a_chunk_without_token_vectors_does_not_make_every_start_rewrite_the_tok
     catalog = passage_catalog(tmp_path, ["Outcomes based commissioning needs trust", "Commissioning cycles and procurement rules"])
     with catalog.engine.begin() as connection:
         connection.exec_driver_sql("DELETE FROM chunktokens WHERE chunk_id = (SELECT MAX(chunk_id) FROM chunktokens)")
-    Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index").sync()
+    first = Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index")
+    first.sync()
+    first.wait_for_token_file()
     written = (tmp_path / "index" / "tokens.bin").stat().st_ino
     Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index").sync()
     assert (tmp_path / "index" / "tokens.bin").stat().st_ino == written
@@ -250,7 +316,7 @@ def test_a_first_start_builds_the_bm25_tier_in_a_helper_process(tmp_path: Path, 
     def not_here(*_: object) -> None:
         raise AssertionError("the BM25 main tier was built in the replica's own process")
 
-    monkeypatch.setattr(_Tier, "build_from", classmethod(not_here))  # this process only: the spawned helper imports its own
+    monkeypatch.setattr(_Tier, "build", classmethod(not_here))  # this process only: the spawned helper imports its own
     helped = Searcher(catalog, FakeEmbedder(), cache_dir=tmp_path / "index", background_keyword=False)
     assert {q: helped.rank(q, 5, SearchFilters(), mode="keyword") for q in QUERIES} == expected
     assert all(expected.values()) and (tmp_path / "index" / "bm25.json").exists()

@@ -31,7 +31,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ready = services or build_services(settings)
+        ready = services or build_services(settings, serving=True)
         ready.searcher.sync()  # load indexes now, not on the first question
         ready.embedder.embed_batch(["warm-up"])
         app.state.services = ready
