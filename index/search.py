@@ -215,8 +215,8 @@ class Searcher:
     def _start_tokens(self, ids: np.ndarray, revision: int) -> TokenFile | None:
         """The token file kept from an earlier start, extended with the chunks it lacks and with
         removed chunks zeroed; else a new one, written now, or behind (None) by a serving process
-        at TOKENS_BEHIND_FROM chunks or more. Another process sharing the folder changes it only under the
-        same lock, so what is opened here is what is extended."""
+        at TOKENS_BEHIND_FROM chunks or more. Another process sharing the folder changes it only
+        under the same lock, so what is opened here is what is extended."""
         if self.cache_dir is None:
             return TokenFile.write(None, self._tokens.dim, self.catalog.token_blobs(), revision)
         path = self.cache_dir / "tokens.bin"
