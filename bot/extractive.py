@@ -3,7 +3,7 @@
 Sentences are scored by how many of the question's focus terms they carry (rarer terms count
 more) plus a prior for the passage's rank; a sentence sharing a single word with a question that
 has several, and references, contents lines, "Source:" lines and bare links, are never chosen.
-Each source contributes at most two, the best source of each document is represented, a sentence
+An index or a bibliography is never quoted. Each source contributes at most two, the best source of each document is represented, a sentence
 that introduces a list brings the list, and at most five are chosen: the best leads, and the rest
 are grouped by document under who said them, best first.
 """
@@ -33,6 +33,25 @@ NOT_PROSE = re.compile(
     r"|\(\d{4}[a-z]?\)[.,:]|\.{4,}|^\W*(?:Chapter|Section|Figure|Table|Annex|Appendix)\s+\w{1,4}\b\W*$",
     re.I,
 )
+
+# An index or a bibliography lists and points; it never says anything itself. Only the passage's own
+# heading counts: "Bibliography and further thinking > About PIPC" is prose about the publisher, and a
+# "Contents" heading may be followed by a report's opening text.
+BACK_MATTER = re.compile(r"^(?:index|references|endnotes|footnotes)$|^(?:bibliography|further reading|reference list)\b", re.I)
+
+
+def is_back_matter(section: str) -> bool:
+    return bool(BACK_MATTER.search(section.rsplit(" > ", 1)[-1].strip()))
+
+
+def heading_terms(section: str, wanted: frozenset[str]) -> frozenset[str]:
+    """The question's terms that a passage's own heading carries, when it carries at least two (or all
+    of a short question's): a heading that names what is asked speaks for the sentences under it."""
+    shared = terms(section.rsplit(" > ", 1)[-1]) & wanted
+    return shared if len(shared) >= min(2, len(wanted)) else frozenset()
+
+# "What questions does the session suggest we ask?": then the source's own questions are the answer.
+ASKS_FOR_QUESTIONS = re.compile(r"\bquestions\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -65,25 +84,28 @@ def score_units(question: str, hits: list[Hit], answer_type: str | None) -> list
     wanted = focus_of(question)
     # One shared word is not a link to a question that has several, except in the passage search ranked first.
     least = min(2, max(len(wanted), 1))
-    candidates: list[tuple[int, int, int, str, set[str]]] = []
+    asks_for_questions = bool(ASKS_FOR_QUESTIONS.search(question))
+    candidates: list[tuple[int, int, int, str, frozenset[str]]] = []
+    # Under "A soup not a salad", the passage's sentences explain the soup without naming it.
+    heading = {n: heading_terms(hit.section, wanted) for n, hit in enumerate(hits, start=1)}
     for n, hit in enumerate(hits, start=1):
-        for start, end in units_of(hit.text):
-            candidates.append((n, start, end, hit.text[start:end], terms(hit.text[start:end])))
+        if not is_back_matter(hit.section):
+            candidates.extend((n, start, end, hit.text[start:end], terms(hit.text[start:end])) for start, end in units_of(hit.text))
     frequency: dict[str, int] = {}
-    for *_, found in candidates:
-        for term in found & wanted:
+    for n, *_, found in candidates:
+        for term in (found | heading[n]) & wanted:
             frequency[term] = frequency.get(term, 0) + 1
     headings = {n: set(hit.section.split(" > ")) for n, hit in enumerate(hits, start=1)}
     units = []
     for n, start, end, text, found in candidates:
-        matched = found & wanted
+        matched = (found | heading[n]) & wanted
         if len(matched) < (least if n > 1 else 1) or not satisfies_type(text, answer_type) or NOT_PROSE.search(text):
             continue
         if text.strip() in headings[n]:  # a section heading repeated in the passage, not an answer
             continue
         weight = sum(math.log(1 + len(candidates) / frequency[t]) for t in matched)
         fragment = len(found) < 4 or (len(text.split()) < 12 and not text.rstrip().endswith(SENTENCE_ENDS))
-        asks = text.rstrip().endswith("?")  # a question in the source rarely answers the asker's
+        asks = text.rstrip().endswith("?") and not asks_for_questions  # a source's question rarely answers the asker's
         length_penalty = FRAGMENT_WEIGHT if fragment or asks else 1.0  # slide titles and stray labels say little
         units.append(Unit(n, start, end, text, weight * length_penalty + 1.5 / n))
     return units

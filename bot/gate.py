@@ -20,6 +20,7 @@ from bot.models import Outcome
 from index import Hit
 
 TOP = 5  # passages the gate reads: the ones an answer would draw on first
+AUTHORSHIP = terms("wrote write writes written author authors authored publish published produced compiled put")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class SupportGate:
     strong_similarity: float = 0.60
     related_similarity: float = 0.35  # close enough to show as related when the words do not match
     min_sentence_terms: int = 3  # focus terms one sentence must share when the passage words differ
+    min_related_terms: int = 2  # focus terms a passage far in meaning must share to be shown as related
     min_role_coverage: float = 0.34  # share of the asking clause's other focus terms in the one answering sentence (a third)
 
     def judge(self, question: str, hits: list[Hit], corpus_mentions: Callable[[str], bool]) -> Outcome:
@@ -48,12 +50,12 @@ class SupportGate:
         if coverage < self.min_term_coverage and best_similarity < self.strong_similarity:
             # A share of a long conversational question's terms is small even when several match:
             # a passage sharing several focus terms is close enough to show, whatever its cosine.
-            if best_similarity < self.related_similarity and shared < self.min_sentence_terms:
+            if best_similarity < self.related_similarity and shared < self.min_related_terms:
                 return "abstain"
             if intent.target or not any(self._paraphrases(intent, hit) for hit in top[:3]):
                 return "related"
-        passages = " ".join(f"{h.title} {h.section} {h.text}" for h in top).lower()
-        if any(anchor.lower() not in passages for anchor in anchors(question)):
+        passages = " ".join(f"{h.title} {' '.join(h.authors)} {h.section} {h.text}" for h in top).lower()
+        if any(anchor.lower() not in passages for anchor in anchors(question)):  # "the CCPS notes": CCPS is an author
             return "related"  # the question names a year, number or acronym the passages never mention
         if intent.target and not any(self._answers(intent, hit) for hit in top):
             return "related"
@@ -70,8 +72,8 @@ class SupportGate:
         and a share of the other focus terms."""
         context = terms(f"{hit.title} {hit.section}")
         named = frozenset().union(*(terms(name) for name in intent.names)) if intent.names else frozenset()
-        if intent.target == "person" and hit.authors and named and named <= context:
-            return True  # "who wrote X?": the authors of X answer it
+        if intent.target == "person" and intent.role & AUTHORSHIP and hit.authors and named and named <= context:
+            return True  # "who wrote X?": the authors of X answer it (not "who chairs X?")
         others = intent.asked - named
         previous: frozenset[str] = frozenset()  # the sentence before may name what "the alliance" refers to
         for start, end in units_of(hit.text):

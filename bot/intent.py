@@ -47,10 +47,10 @@ _AMOUNT = re.compile(
     r"\bhow (?:much|many)\b|\bhow long (?:did|has|have|was|were|does|is)\b"
     r"|\bwhat (?:percentage|proportion|share|amount|number|budget|salary|rate|fee|cost)\b|\b(?:annual|total) (?:budget|cost|spend)\b|\bcost of\b"
     r"|\bwhat (?:is|was|are|were) (?:the |its |their )?(?:[a-z-]+ ){0,2}(?:budget|salary|rate|fee|cost|price|turnover)\b"
-    r"|\bwhat did (?:[\w'’&-]+ ){1,8}(?:spend|pay|invest|save)\b",
+    r"|\bwhat did (?:[\w'’&-]+ ){1,8}(?:spend|pay|invest|save)\b|\bwhat (?:do|does|did|would) (?:[\w'’&-]+ ){1,6}cost\b",
     re.I,
 )
-_STEPS = re.compile(r"\b(?:steps|stages|phases)\b|\bstep[- ]by[- ]step\b|\bwhat order\b", re.I)
+_STEPS = re.compile(r"\b(?:steps|stages|phases|layers|tiers)\b|\bstep[- ]by[- ]step\b|\bwhat order\b", re.I)
 _RESULTS = re.compile(
     r"\b(?:results?|outcomes?|impact|achieved|achievements?)\b.{0,40}\b(?:so far|achieved|had|has|have|shown|found|delivered)\b"
     r"|\bwhat did (?:the |its |their |an? )?(?:[\w'’&-]+ ){0,3}(?:evaluation|review|study|audit|survey|inquiry|inspection)\b(?: [\w'’&-]+){0,10} find\b"
@@ -62,8 +62,8 @@ _FORMER_NAME = re.compile(r"\b(?:called|named|known as) before\b|\b(?:former|old
 _MEMBERS = re.compile(r"\bwhich (?:organi[sz]ations|councils|partners|bodies|agencies|charities|providers|groups|sites) (?:are|were|is|was|took part|take part|joined|make up|made up|sit|sat)\b", re.I)
 # "Which council / consultancy / Local Vision programme ...": the answer is a name the question does not give.
 _WHICH_NAMED = re.compile(
-    r"\bwhich (?:[a-z-]+ ){0,2}?(?:organi[sz]ation|company|consultancy|firm|vendor|supplier|charity|council|authority|body|agency|trust"
-    r"|programme|site|network|university|department|hospital)s?\b",
+    r"\bwhich (?:[a-z-]+ ){0,2}?(?:(?:organi[sz]ation|firm|vendor|supplier|council|trust|programme|site|network|department|hospital)s?"
+    r"|(?:compan|consultanc|charit|authorit|bod|agenc|universit)(?:y|ies))\b",
     re.I,
 )
 _ROLE_ASKED = re.compile(r"\bwhat (?:is|was) (?:[\w'’-]+ ){1,4}(?:role|job|position|title)\b|\bwhat (?:job )?(?:title|position|post) does\b", re.I)

@@ -5,16 +5,30 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
 from index.terms import tokenize
 
-# Words that say what kind of answer is wanted, not what it is about: they must not count as support.
-QUESTION_NOISE = set(
+# scikit-learn's stop words that carry meaning in these reports ("whole system", "first four",
+# "former name", "part of"): the rest are function words ("between", "rather", "every") that bm25s's
+# 33 stop words keep, and that made a long question's focus look half matched by any passage.
+_CONTENT_STOP_WORDS = frozenset(
+    "system interest bill amount fire part name former formerly first last third one two three four five six eight nine ten "
+    "eleven twelve fifteen twenty forty fifty sixty hundred detail show full whole move call side front back top bottom "
+    "together keep serious empty fill cry mill thick thin sincere co con de un".split()
+)
+FUNCTION_WORDS = frozenset(tokenize([" ".join(sorted(ENGLISH_STOP_WORDS - _CONTENT_STOP_WORDS))])[0])
+
+# Words that say what kind of answer is wanted, or where the asker read it ("the Devon SLIDES"), not
+# what it is about: they must not count as support.
+QUESTION_NOISE = FUNCTION_WORDS | set(
     tokenize(
         [
             "what which who whom whose how why when where does do did say says said mean means meaning "
             "according report reports document documents notes handbook quick one tell explain describe "
             "idea bit bits use used thing things think way ways kind should would could can give example "
-            "about he she they them we us our you your it its there from come comes stand stands up"
+            "about he she they them we us our you your it its there from come comes stand stands up "
+            "slide slides deck chapter page pages quote quotes quoted paper presentation pdf"
         ]
     )[0]
 )
@@ -23,11 +37,6 @@ _QUANTITY = re.compile(r"\b(how (much|many)|what (percentage|proportion|amount|n
 _YEAR = re.compile(r"\b(what year|which year|when (was|were|did))\b", re.I)
 _HAS_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion)\b", re.I)
 _HAS_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-
-
-def content_terms(text: str) -> set[str]:
-    """Stemmed, stop-word-free terms of `text`, minus question words."""
-    return set(tokenize([text])[0]) - QUESTION_NOISE
 
 
 @lru_cache(maxsize=65536)

@@ -1,7 +1,9 @@
 """The citation checker and the extractive composer on hand-made sources: fast, no model."""
 
+import pytest
+
 from bot.citations import check
-from bot.extractive import compose
+from bot.extractive import FRAGMENT_WEIGHT, compose, score_units
 from bot.lexical import anchors, expected_answer_type
 from index import Hit
 
@@ -83,3 +85,30 @@ def test_a_sentence_sharing_one_word_with_a_fuller_question_is_not_chosen() -> N
     answer = compose("What is salami slicing in services?", [prose, passing], None)
     assert "Salami slicing cuts a percentage saving" in answer and "Devon" not in answer
     assert "Devon" in compose("What did Devon services face this winter?", [prose, passing], None)  # the same sentence, when on topic
+
+
+def test_an_index_or_bibliography_is_never_quoted_but_prose_filed_under_one_is() -> None:
+    index = SOURCE.model_copy(update={"chunk_id": 22, "section": "Index", "text": "Bronfenbrenner, Urie, 50, 56 | ecological model of human development, 26"})
+    books = SOURCE.model_copy(update={"chunk_id": 23, "section": "Bibliography and further thinking", "text": "Urie Bronfenbrenner: The Ecology of Human Development, 1979."})
+    about = SOURCE.model_copy(
+        update={"chunk_id": 24, "section": "Bibliography and further thinking > About PIPC", "text": "PIPC was formed in 1992 as a consultancy for the public sector."}
+    )
+    assert compose("What is Bronfenbrenner's ecological model of human development?", [index, books], None) == ""
+    assert "PIPC was formed in 1992" in compose("Which consultancy is PIPC?", [about], None)
+
+
+def test_a_heading_that_names_what_is_asked_speaks_for_the_sentences_under_it() -> None:
+    soup = SOURCE.model_copy(
+        update={"chunk_id": 25, "section": "A soup not a salad", "text": "Coordinating existing services more effectively is not transformation. True integration blends them."}
+    )
+    salad = SOURCE.model_copy(update={"chunk_id": 26, "section": "Lunch", "text": "Coordinating existing services more effectively is not transformation."})
+    assert compose("What's the point of 'a soup not a salad'?", [soup], None).startswith("Richard Selwyn (Outcomes & Efficiency Leadership Handbook, 2012): Coordinating")
+    assert compose("What's the point of 'a soup not a salad'?", [salad], None) == ""
+
+
+def test_the_sources_own_questions_answer_a_question_about_which_questions_to_ask() -> None:
+    prompts = SOURCE.model_copy(update={"chunk_id": 27, "section": "Getting started", "text": "Which organisations produce the outcomes you care about in Devon?"})
+    asked = score_units("What questions should we ask about the organisations and outcomes in Devon?", [prompts], None)
+    plain = score_units("What should we know about the organisations and outcomes in Devon?", [prompts], None)
+    rank_prior = 1.5  # the same for both: the passage is first
+    assert asked[0].score - rank_prior == pytest.approx((plain[0].score - rank_prior) / FRAGMENT_WEIGHT)

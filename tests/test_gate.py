@@ -113,8 +113,10 @@ def test_a_long_question_whose_words_several_passages_share_is_related_whatever_
     count decides, so the closest passages are still shown rather than an abstention."""
     question = "Our partnership board keeps arguing about governance and who sits on the steering group, and honestly the commissioners feel shut out. Any thoughts?"
     shared = STEERING.model_copy(update={"similarity": 0.30, "text": "The steering group met monthly. Commissioners were members. Governance was light."})
-    one_word = STEERING.model_copy(update={"similarity": 0.30, "text": "The board met in Coventry."})
+    two_words = STEERING.model_copy(update={"similarity": 0.30, "text": "The board met in Coventry."})  # board, and "Governance" above it
+    one_word = two_words.model_copy(update={"section": "Meetings"})
     assert judge(question, [shared]) == "related"
+    assert judge(question, [two_words]) == "related"
     assert judge(question, [one_word]) == "abstain"
 
 
@@ -199,3 +201,34 @@ def test_the_answering_sentence_must_carry_a_third_of_what_its_clause_names() ->
     assert SupportGate().judge(question, [national], lambda _: True) == "answer"
     compound = intent_of("How many UK offices does Grapevine have, and what kind of work do its Coventry volunteers do with residents?")
     assert compound.target == "amount" and compound.asked == intent_of(question).asked == {"uk", "offic", "grapevin"}
+
+
+def test_function_words_are_not_a_questions_focus() -> None:
+    assert focus_of("What's the difference between leading from an ego rather than an eco perspective, without any jargon?") == focus_of(
+        "What's the difference in leading from an ego or an eco perspective, jargon?"
+    )
+    assert {"system", "whole", "first"} <= focus_of("Is the whole system the first thing to change?")  # stop words elsewhere, content here
+
+
+def test_a_documents_authors_answer_who_wrote_it_not_who_chairs_it() -> None:
+    report = STEERING.model_copy(update={"section": "Behaving like a system?", "text": "This report sets out the preconditions for place-based change."})
+    assert judge("Who wrote Behaving like a system?", [report]) == "answer"
+    assert judge("Who chairs Behaving like a system?", [report]) == "related"
+
+
+def test_an_acronym_naming_the_author_is_found_in_the_authors() -> None:
+    ccps = STEERING.model_copy(update={"authors": ["CCPS (Coalition of Care and Support Providers in Scotland)"], "text": STEERING.text})
+    assert judge("What do the CCPS notes say about the steering group and its members?", [ccps]) == "answer"
+    assert judge("What do the JRF notes say about the steering group and its members?", [ccps]) == "related"
+
+
+@pytest.mark.parametrize(
+    ("question", "target"),
+    [
+        ("Selwyn mentions Acorn and Mosaic. Which companies make them?", "name"),
+        ("What do Acorn and Mosaic cost a council?", "amount"),
+        ("What are the layers of Bronfenbrenner's ecological model?", "steps"),
+    ],
+)
+def test_more_shapes_of_a_question_that_asks_for_a_fact(question: str, target: str) -> None:
+    assert target_of(question) == target

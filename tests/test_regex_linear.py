@@ -35,6 +35,8 @@ REGISTRY = (
     "bot.citations.AFTER_MARKER",
     "bot.citations.MARKER",
     "bot.citations.QUOTED",
+    "bot.extractive.ASKS_FOR_QUESTIONS",
+    "bot.extractive.BACK_MATTER",
     "bot.extractive.NOT_PROSE",
     "bot.intent.AMOUNT",
     "bot.intent.DATE",
