@@ -17,7 +17,9 @@ _CONTENT_STOP_WORDS = frozenset(
     "eleven twelve fifteen twenty forty fifty sixty hundred detail show full whole move call side front back top bottom "
     "together keep serious empty fill cry mill thick thin sincere co con de un".split()
 )
-FUNCTION_WORDS = frozenset(tokenize([" ".join(sorted(ENGLISH_STOP_WORDS - _CONTENT_STOP_WORDS))])[0])
+# What the tokeniser leaves of contractions: "don't" gives "don", "I've" gives "ve".
+_CONTRACTED = "don didn doesn isn aren wasn weren won wouldn couldn shouldn haven hasn hadn ve ll"
+FUNCTION_WORDS = frozenset(tokenize([" ".join([*sorted(ENGLISH_STOP_WORDS - _CONTENT_STOP_WORDS), _CONTRACTED])])[0])
 
 # Words that say what kind of answer is wanted, or where the asker read it ("the Devon SLIDES"), not
 # what it is about: they must not count as support.
@@ -68,7 +70,7 @@ _NAME = re.compile(r"(?<![.?!:]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
 
 def proper_names(question: str) -> list[str]:
     """Names a question mentions: places, people and bodies the passages must know to answer."""
-    return [name for name in _NAME.findall(question.strip()) if terms(name)]  # not "In" of "In-Care"
+    return [name for name in _NAME.findall(question.strip()) if terms(name) - QUESTION_NOISE]  # not "In" of "In-Care", nor "What" of "'What next'"
 
 
 _ANCHOR = re.compile(r"\b(\d{2,}|[A-Z]{2,6}s?)\b")

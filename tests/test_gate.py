@@ -6,6 +6,7 @@ import pytest
 
 from bot.gate import SupportGate
 from bot.intent import focus_of, holds_target, intent_of, target_of
+from bot.lexical import proper_names
 from bot.related import closest_passages
 from index import Hit
 from tests.test_checker import SOURCE
@@ -232,3 +233,8 @@ def test_an_acronym_naming_the_author_is_found_in_the_authors() -> None:
 )
 def test_more_shapes_of_a_question_that_asks_for_a_fact(question: str, target: str) -> None:
     assert target_of(question) == target
+
+
+def test_contractions_and_a_quoted_titles_question_word_are_not_focus_or_names() -> None:
+    assert focus_of("I've been told staff don't recognise the values") == focus_of("staff recognise the values")
+    assert proper_names("The Devon slides quote a 'What next for strengths-based areas?' report. Who put that out?") == ["Devon"]
