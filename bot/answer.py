@@ -67,7 +67,7 @@ class AnswerService:
         history = history or []
         focus = with_context(question, history)
         hits = self.searcher.search(focus, k or self.k, filters or SearchFilters())
-        outcome = self.gate.judge(focus, hits, self.searcher.mentions)
+        outcome = self.gate.judge(focus, hits, self.searcher)
         answer = self._compose(question, hits, history, expected_answer_type(question)) if outcome == "answer" else None
         if answer is None and outcome != "abstain":
             answer = self._related(question, hits)
@@ -85,7 +85,7 @@ class AnswerService:
 
     def can_answer(self, question: str) -> bool:
         """Whether the corpus now supports an answer (the gate alone; nothing is logged)."""
-        return self.gate.judge(question, self.searcher.search(question, self.k), self.searcher.mentions) == "answer"
+        return self.gate.judge(question, self.searcher.search(question, self.k), self.searcher) == "answer"
 
     def validate(self, question: str) -> str:
         refuse_nul(question, "question")

@@ -137,18 +137,24 @@ def select(units: list[Unit], hits: list[Hit]) -> list[Unit]:
     return chosen
 
 
+def list_items(text: str, end: int, limit: int = LIST_ITEMS) -> list[tuple[int, int]]:
+    """Spans of the short blocks that follow position `end` of `text` (a list's items), at most `limit`."""
+    spans: list[tuple[int, int]] = []
+    position = end
+    for block in text[end:].split("\n\n")[1 : limit + 1]:
+        position = text.find(block, position)
+        if not block.strip() or len(block.split()) > 45:
+            break
+        spans.append((position, position + len(block)))
+    return spans
+
+
 def with_list(unit: Unit, hit: Hit) -> Unit:
     """A unit that introduces a list (ends with ':') grows to cover the list's items."""
     if not unit.text.rstrip().endswith(":"):
         return unit
-    end = unit.end
-    blocks = hit.text[unit.end :].split("\n\n")
-    position = unit.end
-    for block in blocks[1 : LIST_ITEMS + 1]:
-        position = hit.text.find(block, position)
-        if not block.strip() or len(block.split()) > 45:
-            break
-        end = position + len(block)
+    items = list_items(hit.text, unit.end)
+    end = items[-1][1] if items else unit.end
     return Unit(unit.n, unit.start, end, hit.text[unit.start : end], unit.score)
 
 

@@ -10,14 +10,23 @@ says "related": the closest passages are still shown, but not as an answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
-from bot.extractive import units_of
+from bot.extractive import list_items, units_of
 from bot.intent import Intent, holds_target, intent_of
 from bot.lexical import anchors, terms
 from bot.models import Outcome
 from index import Hit
+
+
+class Vocabulary(Protocol):
+    """What the gate asks of the corpus's words (index.Searcher answers both)."""
+
+    def mentions(self, text: str) -> bool: ...
+
+    def holds_phrase(self, text: str) -> bool: ...
+
 
 TOP = 5  # passages the gate reads: the ones an answer would draw on first
 AUTHORSHIP = terms("wrote write writes written author authors authored publish published produced compiled put")
@@ -35,11 +44,11 @@ class SupportGate:
     min_related_terms: int = 2  # focus terms a passage far in meaning must share to be shown as related
     min_role_coverage: float = 0.34  # share of the asking clause's other focus terms in the one answering sentence (a third)
 
-    def judge(self, question: str, hits: list[Hit], corpus_mentions: Callable[[str], bool]) -> Outcome:
+    def judge(self, question: str, hits: list[Hit], corpus: Vocabulary) -> Outcome:
         intent = intent_of(question)
         if not hits or not intent.focus:
             return "abstain"
-        if not all(corpus_mentions(name) for name in intent.names):
+        if not all(corpus.mentions(name) for name in intent.names):
             return "abstain"  # "Wales", "Manchester": nothing in the corpus can speak about them
         top = hits[:TOP]
         best_similarity = max((h.similarity or 0.0) for h in top)
@@ -54,6 +63,8 @@ class SupportGate:
                 return "abstain"
             if intent.target or not any(self._paraphrases(intent, hit) for hit in top[:3]):
                 return "related"
+        if not all(corpus.holds_phrase(name) for name in intent.names):
+            return "related"  # "the Three Conversations model": the corpus uses its words, never the name
         passages = " ".join(f"{h.title} {' '.join(h.authors)} {h.section} {h.text}" for h in top).lower()
         if any(anchor.lower() not in passages for anchor in anchors(question)):  # "the CCPS notes": CCPS is an author
             return "related"  # the question names a year, number or acronym the passages never mention
@@ -82,6 +93,8 @@ class SupportGate:
             earlier, previous = previous, found
             if not holds_target(sentence, intent.target, intent.given):
                 continue
+            if intent.items and max(len(list_items(hit.text, end, intent.items)), sentence.count("\n- ")) < intent.items:
+                continue  # "what are all ten actions?": a list of four is not them
             if not named <= found | earlier | context or not intent.role <= found:
                 continue
             if not others or len(others & found) / len(others) >= self.min_role_coverage:

@@ -51,6 +51,9 @@ _AMOUNT = re.compile(
     re.I,
 )
 _STEPS = re.compile(r"\b(?:steps|stages|phases|layers|tiers)\b|\bstep[- ]by[- ]step\b|\bwhat order\b", re.I)
+# "What were the five Every Child Matters outcomes?", "what are all ten actions?": a list of that many.
+_COUNTED_LIST = re.compile(r"\bwhat (?:are|were) (?:all )?(?:the |its |their )?(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve) [a-z]", re.I)
+_NUMBER_WORDS = {word: value for value, word in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 _RESULTS = re.compile(
     r"\b(?:results?|outcomes?|impact|achieved|achievements?)\b.{0,40}\b(?:so far|achieved|had|has|have|shown|found|delivered)\b"
     r"|\bwhat did (?:the |its |their |an? )?(?:[\w'’&-]+ ){0,3}(?:evaluation|review|study|audit|survey|inquiry|inspection)\b(?: [\w'’&-]+){0,10} find\b"
@@ -77,6 +80,7 @@ _TARGETS = (
     ("recommendations", _RECOMMENDS),
     ("former name", _FORMER_NAME),
     ("steps", _STEPS),
+    ("steps", _COUNTED_LIST),
     ("date", _WHEN),
     ("amount", _AMOUNT),
     ("members", _MEMBERS),
@@ -121,6 +125,7 @@ class Intent:
     role: frozenset[str] = frozenset()
     given: tuple[str, ...] = ()  # names, numbers and acronyms the question states: never the fact it asks for
     asked: frozenset[str] = frozenset()  # focus terms of the clause that asks for the target
+    items: int = 0  # how many items a list asked for must hold ("the five outcomes"); 0 when no count is given
 
 
 def intent_of(question: str) -> Intent:
@@ -131,7 +136,16 @@ def intent_of(question: str) -> Intent:
         focus = focus - TARGET_WORDS or focus
         asked = asked - TARGET_WORDS  # "which organisations were involved": any names will do
     names = tuple(proper_names(question))
-    return Intent(target, focus, names, role_of(clause, target), (*names, *anchors(question)), asked)
+    return Intent(target, focus, names, role_of(clause, target), (*names, *anchors(question)), asked, items_asked(question))
+
+
+def items_asked(question: str) -> int:
+    """The number of items a question asks a list to hold ("what are the five outcomes?"), or 0."""
+    found = _COUNTED_LIST.search(question)
+    if not found:
+        return 0
+    count = found.group(1).lower()
+    return int(count) if count.isdigit() else _NUMBER_WORDS[count]
 
 
 def role_of(question: str, target: str | None) -> frozenset[str]:

@@ -18,7 +18,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import islice, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -384,6 +384,16 @@ class KeywordIndex:
             tiers = (self._main, self._delta)
         words = term_ids(tokenize([text])[0])
         return any(tier.knows(words) for tier in tiers)
+
+    def holds_phrase(self, text: str) -> bool:
+        """Whether each adjacent pair of `text`'s words (stemmed) occurs together in some indexed
+        passage (the pairs are BM25 terms): "Three Conversations" is no name the corpus knows,
+        though it uses both words."""
+        tokens = tokenize([text])[0]
+        pairs = [f"{a}_{b}" for a, b in pairwise(tokens)] or tokens
+        with self._lock:
+            tiers = (self._main, self._delta)
+        return all(any(tier.knows(term_ids([pair])) for tier in tiers) for pair in pairs)
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Best `k` (chunk id, score) pairs with a positive BM25 score, within the sorted `allowed` ids when given."""

@@ -355,6 +355,11 @@ class Searcher:
         self.sync()
         return self._keywords.mentions(text)
 
+    def holds_phrase(self, text: str) -> bool:
+        """Whether the corpus has `text`'s words side by side (a name as a name, not its words apart)."""
+        self.sync()
+        return self._keywords.holds_phrase(text)
+
     def meta(self, chunk_id: int) -> ChunkMeta | None:
         self.sync()
         with self._snapshot.gen_rlock():

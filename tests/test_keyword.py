@@ -66,6 +66,16 @@ def test_words_alone_still_match_when_the_phrase_is_absent() -> None:
     assert [chunk_id for chunk_id, _ in index.search("commissioning led by demand", 3)] == [3]
 
 
+def test_a_name_is_held_only_when_its_words_stand_together_somewhere() -> None:
+    index = _started(Store(PASSAGES))
+    assert index.holds_phrase("Total Place") and index.holds_phrase("Systems Thinking") and index.holds_phrase("Demand")
+    assert index.mentions("Place Thinking") and not index.holds_phrase("Place Thinking")  # both words, never side by side
+    added = {**PASSAGES, 4: "The Three Conversations model began in Leeds."}
+    grown = _started(Store(PASSAGES))
+    grown.update({4: added[4]}, [])
+    assert grown.holds_phrase("Three Conversations")  # a chunk just added (the delta tier) counts at once
+
+
 def test_added_passages_are_found_at_once_and_removed_ones_vanish(tmp_path: Path) -> None:
     store = Store(PASSAGES)
     index = _started(store, tmp_path, background=True)

@@ -50,6 +50,7 @@ REGISTRY = (
     "bot.intent.WORD",
     "bot.intent._AMOUNT",
     "bot.intent._CLAUSE_BREAK",
+    "bot.intent._COUNTED_LIST",
     "bot.intent._FORMER_NAME",
     "bot.intent._MEMBERS",
     "bot.intent._QUANTITY_NOUN",
