@@ -351,13 +351,15 @@ class Searcher:
         return reciprocal_rank_fusion([dense, late, keyword], weights=FUSION_WEIGHTS)[:k]
 
     def mentions(self, text: str) -> bool:
-        """Whether the corpus uses any word of `text` at all (for names the corpus has never seen)."""
-        self.sync()
+        """Whether the corpus uses any word of `text` at all (for names the corpus has never seen).
+
+        It reads the index as the last search left it: the support gate asks right after searching,
+        and a catalog round trip for each name it asks about would cost more than the question."""
         return self._keywords.mentions(text)
 
     def holds_phrase(self, text: str) -> bool:
-        """Whether the corpus has `text`'s words side by side (a name as a name, not its words apart)."""
-        self.sync()
+        """Whether the corpus has `text`'s words side by side (a name as a name, not its words apart);
+        as of the last search, like `mentions`."""
         return self._keywords.holds_phrase(text)
 
     def meta(self, chunk_id: int) -> ChunkMeta | None:
