@@ -1,11 +1,12 @@
 """The offline answer: pick the sentences of the best passages that answer the question, with [n] markers.
 
-Sentences are scored by how many of the question's focus terms they carry (rarer terms count
-more) plus a prior for the passage's rank; a sentence sharing a single word with a question that
-has several, and references, contents lines, "Source:" lines and bare links, are never chosen.
-An index or a bibliography is never quoted. Each source contributes at most two, the best source of each document is represented, a sentence
-that introduces a list brings the list, and at most five are chosen: the best leads, and the rest
-are grouped by document under who said them, best first.
+Sentences are scored by how many of the question's focus terms they carry, with those of their
+passage's heading when it names what is asked (rarer terms count more), plus a prior for the
+passage's rank; a sentence sharing a single word with a question that has several, and references,
+contents lines, "Source:" lines and bare links, are never chosen, nor anything in an index or a
+bibliography. Each source contributes at most two, the best source of each document is
+represented, a sentence that introduces a list brings the list, and at most five are chosen: the
+best leads, and the rest are grouped by document under who said them, best first.
 """
 
 from __future__ import annotations

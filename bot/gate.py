@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.extractive import list_items, units_of
-from bot.intent import Intent, holds_target, intent_of
-from bot.lexical import anchors, terms
+from bot.intent import Intent, holds_target, intent_of, states_count
+from bot.lexical import anchors, name_parts, terms
 from bot.models import Outcome
 from index import Hit
 
@@ -29,7 +29,7 @@ class Vocabulary(Protocol):
 
 
 TOP = 5  # passages the gate reads: the ones an answer would draw on first
-AUTHORSHIP = terms("wrote write writes written author authors authored publish published produced compiled put")
+AUTHORSHIP = terms("wrote write writes written author authors authored publish published produced compiled")
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class SupportGate:
                 return "abstain"
             if intent.target or not any(self._paraphrases(intent, hit) for hit in top[:3]):
                 return "related"
-        if not all(corpus.holds_phrase(name) for name in intent.names):
+        if not all(corpus.holds_phrase(part) for name in intent.names for part in name_parts(name)):
             return "related"  # "the Three Conversations model": the corpus uses its words, never the name
         passages = " ".join(f"{h.title} {' '.join(h.authors)} {h.section} {h.text}" for h in top).lower()
         if any(anchor.lower() not in passages for anchor in anchors(question)):  # "the CCPS notes": CCPS is an author
@@ -83,7 +83,7 @@ class SupportGate:
         and a share of the other focus terms."""
         context = terms(f"{hit.title} {hit.section}")
         named = frozenset().union(*(terms(name) for name in intent.names)) if intent.names else frozenset()
-        if intent.target == "person" and intent.role & AUTHORSHIP and hit.authors and named and named <= context:
+        if intent.target == "person" and (intent.role | intent.asked) & AUTHORSHIP and hit.authors and named and named <= context:
             return True  # "who wrote X?": the authors of X answer it (not "who chairs X?")
         others = intent.asked - named
         previous: frozenset[str] = frozenset()  # the sentence before may name what "the alliance" refers to
@@ -91,10 +91,12 @@ class SupportGate:
             sentence = hit.text[start:end]
             found = terms(sentence)
             earlier, previous = previous, found
-            if not holds_target(sentence, intent.target, intent.given):
+            listed = holds_target(sentence, intent.target, intent.given)
+            if intent.items:  # "what are all ten actions?": a list of four is not them; "the three pillars are ..." is
+                listed = listed and max(len(list_items(hit.text, end, intent.items)), sentence.count("\n- ")) >= intent.items
+                listed = listed or states_count(sentence, intent.items)
+            if not listed:
                 continue
-            if intent.items and max(len(list_items(hit.text, end, intent.items)), sentence.count("\n- ")) < intent.items:
-                continue  # "what are all ten actions?": a list of four is not them
             if not named <= found | earlier | context or not intent.role <= found:
                 continue
             if not others or len(others & found) / len(others) >= self.min_role_coverage:

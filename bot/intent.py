@@ -52,8 +52,12 @@ _AMOUNT = re.compile(
 )
 _STEPS = re.compile(r"\b(?:steps|stages|phases|layers|tiers)\b|\bstep[- ]by[- ]step\b|\bwhat order\b", re.I)
 # "What were the five Every Child Matters outcomes?", "what are all ten actions?": a list of that many.
-_COUNTED_LIST = re.compile(r"\bwhat (?:are|were) (?:all )?(?:the |its |their )?(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve) [a-z]", re.I)
-_NUMBER_WORDS = {word: value for value, word in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+# ASCII only: under re.I alone, "ſix" (a long s) would match "six" and name no number.
+_COUNTED_LIST = re.compile(
+    r"\bwhat (?:are|were) (?:all )?(?:the |its |their )?([2-9]|1[0-2]|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve) [a-z]+s\b", re.I | re.A
+)
+_ITEM_BREAK = re.compile(r"[,;]|\band\b")
+NUMBER_WORDS = dict(zip("two three four five six seven eight nine ten eleven twelve".split(), range(2, 13), strict=True))
 _RESULTS = re.compile(
     r"\b(?:results?|outcomes?|impact|achieved|achievements?)\b.{0,40}\b(?:so far|achieved|had|has|have|shown|found|delivered)\b"
     r"|\bwhat did (?:the |its |their |an? )?(?:[\w'’&-]+ ){0,3}(?:evaluation|review|study|audit|survey|inquiry|inspection)\b(?: [\w'’&-]+){0,10} find\b"
@@ -80,7 +84,6 @@ _TARGETS = (
     ("recommendations", _RECOMMENDS),
     ("former name", _FORMER_NAME),
     ("steps", _STEPS),
-    ("steps", _COUNTED_LIST),
     ("date", _WHEN),
     ("amount", _AMOUNT),
     ("members", _MEMBERS),
@@ -88,6 +91,7 @@ _TARGETS = (
     ("role", _ROLE_ASKED),
     ("place", _WHERE),
     ("name", _WHICH_NAMED),
+    ("steps", _COUNTED_LIST),  # last: "what were the two councils involved?" asks for members
 )
 _CLAUSE_BREAK = re.compile(r"[.?!;]['’\"]?\s+|,? and (?=(?:what|which|who|when|where|how|over what|in what)\b)", re.I)
 
@@ -136,7 +140,8 @@ def intent_of(question: str) -> Intent:
         focus = focus - TARGET_WORDS or focus
         asked = asked - TARGET_WORDS  # "which organisations were involved": any names will do
     names = tuple(proper_names(question))
-    return Intent(target, focus, names, role_of(clause, target), (*names, *anchors(question)), asked, items_asked(question))
+    items = items_asked(question) if target == "steps" else 0
+    return Intent(target, focus, names, role_of(clause, target), (*names, *anchors(question)), asked, items)
 
 
 def items_asked(question: str) -> int:
@@ -145,7 +150,15 @@ def items_asked(question: str) -> int:
     if not found:
         return 0
     count = found.group(1).lower()
-    return int(count) if count.isdigit() else _NUMBER_WORDS[count]
+    return int(count) if count.isdigit() else NUMBER_WORDS.get(count, 0)
+
+
+def states_count(sentence: str, items: int) -> bool:
+    """Whether a sentence is the list in prose: it gives the count ("The three pillars are ...") and
+    as many items, apart ("relationships, capabilities and connection"). "Kubler-Ross described
+    five stages" gives the count alone."""
+    words = {str(items), *(word for word, value in NUMBER_WORDS.items() if value == items)}
+    return any(word in words for word in WORD.findall(sentence.lower())) and len(_ITEM_BREAK.split(sentence)) >= items
 
 
 def role_of(question: str, target: str | None) -> frozenset[str]:

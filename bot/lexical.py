@@ -15,7 +15,9 @@ from index.terms import tokenize
 _CONTENT_STOP_WORDS = frozenset(
     "system interest bill amount fire part name former formerly first last third one two three four five six eight nine ten "
     "eleven twelve fifteen twenty forty fifty sixty hundred detail show full whole move call side front back top bottom "
-    "together keep serious empty fill cry mill thick thin sincere co con de un".split()
+    "together keep serious empty fill cry mill thick thin sincere co con de un "
+    # and those whose stem is a content word's: "several" -> sever(e), "namely" -> name, "found" -> founded
+    "several namely find found alone well next".split()
 )
 # What the tokeniser leaves of contractions: "don't" gives "don", "I've" gives "ve".
 _CONTRACTED = "don didn doesn isn aren wasn weren won wouldn couldn shouldn haven hasn hadn ve ll"
@@ -71,6 +73,23 @@ _NAME = re.compile(r"(?<![.?!:]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
 def proper_names(question: str) -> list[str]:
     """Names a question mentions: places, people and bodies the passages must know to answer."""
     return [name for name in _NAME.findall(question.strip()) if terms(name) - QUESTION_NOISE]  # not "In" of "In-Care", nor "What" of "'What next'"
+
+
+# Words that join a run of capitals without being a name: "Professor Hilary Cottam", "Plymouth How ...".
+HONORIFICS = frozenset("mr mrs ms miss dr prof professor sir dame lord lady baroness cllr councillor".split())
+
+
+def name_parts(name: str) -> list[str]:
+    """The runs of a name between question words and honorifics: a follow-up joined to its thread
+    ("... in Plymouth How does ...") or a Title Case question ("What Is The Budget Of ...") runs
+    capitals together that the corpus never writes side by side."""
+    parts: list[list[str]] = [[]]
+    for word in name.split():
+        if word.lower().strip(".") in HONORIFICS or not terms(word) - QUESTION_NOISE:
+            parts.append([])
+        else:
+            parts[-1].append(word)
+    return [" ".join(part) for part in parts if part]
 
 
 _ANCHOR = re.compile(r"\b(\d{2,}|[A-Z]{2,6}s?)\b")

@@ -112,9 +112,12 @@ class VectorIndex:
 
     @classmethod
     def load(cls, path: Path) -> VectorIndex:
+        """The saved index, probing as many lists as this version would (a file keeps the count it was saved with)."""
         loaded = faiss.read_index(str(path))
         index = cls(loaded.d)
         index._index = loaded
+        if not index.exact:
+            loaded.nprobe = probes(loaded.nlist)
         return index
 
     def ids(self) -> set[int]:
@@ -138,8 +141,13 @@ def _trained_ivf(matrix: np.ndarray) -> faiss.Index:
     sample = matrix[np.random.default_rng(0).choice(count, min(count, lists * TRAIN_PER_LIST), replace=False)]
     ivf.train(sample)
     ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
-    ivf.nprobe = max(MIN_PROBE, lists // PROBE_SHARE)
+    ivf.nprobe = probes(lists)
     ivf.quantizer_trains_alone = 0
     ivf.own_fields = True
     quantizer.this.disown()
     return ivf
+
+
+def probes(lists: int) -> int:
+    """Inverted lists scanned per query: one in PROBE_SHARE, at least MIN_PROBE (all when there are fewer)."""
+    return min(lists, max(MIN_PROBE, lists // PROBE_SHARE))

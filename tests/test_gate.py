@@ -6,7 +6,7 @@ import pytest
 
 from bot.gate import SupportGate
 from bot.intent import focus_of, holds_target, intent_of, target_of
-from bot.lexical import proper_names
+from bot.lexical import name_parts, proper_names
 from bot.related import closest_passages
 from index import Hit
 from tests.test_checker import SOURCE
@@ -271,3 +271,38 @@ def test_a_list_asked_for_by_its_length_needs_that_many_items() -> None:
     assert judge("What are all ten actions of the steering group?", [four]) == "related"
     assert judge("What are the four actions of the steering group?", [four]) == "answer"
     assert intent_of("What are the actions of the steering group?").items == 0
+
+
+def test_odd_counts_and_letters_never_break_the_list_rule() -> None:
+    assert intent_of("What are the ſix steps of the steering group?").items == 0  # a long s is no "six"
+    assert intent_of("What are the 24 hour services of the steering group?").items == 0
+    assert intent_of("Which organisations were the two partners in the steering group?").target == "members"
+
+
+def test_a_list_given_in_prose_with_its_count_answers_a_counted_question() -> None:
+    prose = STEERING.model_copy(update={"text": "The steering group has three pillars: relationships, capabilities and connection."})
+    assert judge("What are the three pillars of the steering group?", [prose]) == "answer"
+    assert judge("What are the five pillars of the steering group?", [prose]) == "related"
+    count_alone = STEERING.model_copy(update={"text": "The steering group described five stages of change."})
+    assert judge("What are the five stages of change of the steering group?", [count_alone]) == "related"
+
+
+def test_a_names_parts_are_checked_apart_from_question_words_and_titles() -> None:
+    assert name_parts("Plymouth How") == ["Plymouth"]
+    assert name_parts("Professor Hilary Cottam") == ["Hilary Cottam"]
+    assert name_parts("Devon Slides") == ["Devon"]
+    class Phrases(EveryWord):
+        def holds_phrase(self, text: str) -> bool:
+            return text.lower() in STEERING.text.lower()
+
+    assert SupportGate().judge("What did Professor Jane Okafor say about the steering group?", [STEERING], Phrases()) == "answer"
+
+
+def test_a_report_written_by_or_authored_by_is_answered_by_its_authors() -> None:
+    report = STEERING.model_copy(update={"section": "Behaving like a system?", "text": "This report sets out the preconditions for place-based change."})
+    assert judge("Who was Behaving like a system written by?", [report]) == "answer"
+    assert judge("Who authored Behaving like a system?", [report]) == "answer"
+
+
+def test_stop_words_whose_stems_are_content_words_stay_in_the_focus() -> None:
+    assert {"sever", "found", "well"} <= focus_of("Who founded the service for severe disadvantage and well-being?")

@@ -52,6 +52,7 @@ REGISTRY = (
     "bot.intent._CLAUSE_BREAK",
     "bot.intent._COUNTED_LIST",
     "bot.intent._FORMER_NAME",
+    "bot.intent._ITEM_BREAK",
     "bot.intent._MEMBERS",
     "bot.intent._QUANTITY_NOUN",
     "bot.intent._RECOMMENDS",

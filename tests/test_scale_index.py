@@ -18,7 +18,7 @@ from index import Searcher, SearchFilters, keyword_helper, search
 from index.keyword import _Tier
 from index.late import TokenFile, TokenIndex, pack_tokens, unpack_tokens
 from index.search import AGREEMENT_SAMPLE
-from index.vectors import EXACT_BELOW, VectorIndex
+from index.vectors import EXACT_BELOW, VectorIndex, probes
 from tests.conftest import FakeEmbedder, add_passage, passage_catalog
 
 DIM = 384
@@ -55,6 +55,9 @@ def test_approximate_index_above_the_threshold_keeps_recall_at_10_against_exact_
     index.save(tmp_path / "v.faiss")
     loaded = VectorIndex.load(tmp_path / "v.faiss")
     assert loaded.ids() == set(ids[10:]) and loaded.search(queries[1], 10) == index.search(queries[1], 10)
+    index._index.nprobe = 1  # a file saved by a version that probed fewer lists
+    index.save(tmp_path / "older.faiss")
+    assert VectorIndex.load(tmp_path / "older.faiss")._index.nprobe == probes(index._index.nlist) > 1
 
 
 def test_small_catalogs_stay_exact() -> None:
