@@ -54,7 +54,7 @@ _STEPS = re.compile(r"\b(?:steps|stages|phases|layers|tiers)\b|\bstep[- ]by[- ]s
 # "What were the five Every Child Matters outcomes?", "what are all ten actions?": a list of that many.
 # ASCII only: under re.I alone, "ſix" (a long s) would match "six" and name no number.
 _COUNTED_LIST = re.compile(
-    r"\bwhat (?:are|were) (?:all )?(?:the |its |their )?([2-9]|1[0-2]|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve) [a-z]+s\b", re.I | re.A
+    r"\bwhat (?:are|were) (?:all )?(?:the |its |their )?([2-9]|1[0-2]|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve) [a-z]", re.I | re.A
 )
 _ITEM_BREAK = re.compile(r"[,;]|\band\b")
 NUMBER_WORDS = dict(zip("two three four five six seven eight nine ten eleven twelve".split(), range(2, 13), strict=True))
