@@ -91,11 +91,11 @@ class SupportGate:
             sentence = hit.text[start:end]
             found = terms(sentence)
             earlier, previous = previous, found
-            listed = holds_target(sentence, intent.target, intent.given)
+            holds = holds_target(sentence, intent.target, intent.given)
             if intent.items:  # "what are all ten actions?": a list of four is not them; "the three pillars are ..." is
-                listed = listed and max(len(list_items(hit.text, end, intent.items)), sentence.count("\n- ")) >= intent.items
-                listed = listed or states_count(sentence, intent.items)
-            if not listed:
+                holds = holds and max(len(list_items(hit.text, end, intent.items)), sentence.count("\n- ")) >= intent.items
+                holds = holds or states_count(sentence, intent.items)
+            if not holds:
                 continue
             if not named <= found | earlier | context or not intent.role <= found:
                 continue

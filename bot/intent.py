@@ -157,8 +157,8 @@ def states_count(sentence: str, items: int) -> bool:
     """Whether a sentence is the list in prose: it gives the count ("The three pillars are ...") and
     as many items, apart ("relationships, capabilities and connection"). "Kubler-Ross described
     five stages" gives the count alone."""
-    words = {str(items), *(word for word, value in NUMBER_WORDS.items() if value == items)}
-    return any(word in words for word in WORD.findall(sentence.lower())) and len(_ITEM_BREAK.split(sentence)) >= items
+    count = {str(items), *(word for word, value in NUMBER_WORDS.items() if value == items)}
+    return bool(count & set(WORD.findall(sentence.lower()))) and len(_ITEM_BREAK.split(sentence)) >= items
 
 
 def role_of(question: str, target: str | None) -> frozenset[str]:

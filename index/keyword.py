@@ -18,7 +18,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import islice, pairwise
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,7 @@ from index.atomic import fsync_folder_files, index_files_lock, write_bytes_atomi
 from index.background import Coalescing
 from index.fusion import reciprocal_rank_fusion
 from index.table import positions_in
-from index.terms import TERM_ID, index_terms, term_ids, text_term_ids, tokenize
+from index.terms import TERM_ID, index_terms, pair_terms, term_ids, text_term_ids, tokenize
 
 # The main tier is rebuilt half a second after the delta outgrows FOLD_AT (or a chunk is
 # removed), and while changes keep coming for at most a tenth of the time: a rebuild reads every
@@ -390,10 +390,10 @@ class KeywordIndex:
         passage (the pairs are BM25 terms): "Three Conversations" is no name the corpus knows,
         though it uses both words."""
         tokens = tokenize([text])[0]
-        pairs = [f"{a}_{b}" for a, b in pairwise(tokens)] or tokens
+        wanted = term_ids(pair_terms(tokens) or tokens)
         with self._lock:
             tiers = (self._main, self._delta)
-        return all(any(tier.knows(term_ids([pair])) for tier in tiers) for pair in pairs)
+        return all(any(tier.knows(wanted[i : i + 1]) for tier in tiers) for i in range(len(wanted)))
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Best `k` (chunk id, score) pairs with a positive BM25 score, within the sorted `allowed` ids when given."""

@@ -30,7 +30,12 @@ def index_terms(texts: list[str]) -> list[list[str]]:
     Pairs make BM25 prefer passages that keep a query's phrases together over passages that only
     share its words; on the eval sets they lift keyword MRR@10 most where questions name things.
     """
-    return [tokens + [f"{a}_{b}" for a, b in pairwise(tokens)] for tokens in tokenize(texts)]
+    return [tokens + pair_terms(tokens) for tokens in tokenize(texts)]
+
+
+def pair_terms(tokens: list[str]) -> list[str]:
+    """The BM25 terms of adjacent token pairs ("total_place")."""
+    return [f"{a}_{b}" for a, b in pairwise(tokens)]
 
 
 def term_ids(terms: list[str]) -> np.ndarray:
