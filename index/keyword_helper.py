@@ -2,7 +2,7 @@
 
 A replica starting on a catalog with no saved index files builds the vector index and the BM25
 main tier (and writes its token file). The BM25 build reads every chunk's term ids and builds a
-sparse matrix, about 13 s of one core at 200,000 chunks (it was 43.7 s while it tokenised every
+sparse matrix, about 5 s of one core at 200,000 chunks (it was 43.7 s while it tokenised every
 chunk and counted in bm25s's Python loops); in a helper process it has a core of its own while
 this process builds the vector index. The helper reads the catalog and saves the tier in the
 index folder exactly as the replica would; the replica then loads it and applies what changed in
