@@ -5,16 +5,19 @@ open API on a public interface."""
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
+from starlette.requests import Request
 from typer.testing import CliRunner
 
 from bot.cli.main import app as cli
 from bot.http.app import create_app
+from bot.http.guesses import WINDOW_S, WRONG_KEYS, KeyGuessLimit
 from bot.reflection_models import ReflectionCreate
 from bot.services import Services
 from bot.settings import Settings
@@ -217,3 +220,33 @@ def test_serve_starts_when_keys_are_set_or_bound_to_loopback(tmp_path: Path, mon
     result = CliRunner().invoke(cli, ["serve", "--host", host], env=env)
     assert result.exit_code == 0, result.output
     assert started == [host]
+
+
+def test_wrong_keys_are_limited_per_address(services: Services) -> None:
+    """Ten wrong keys within a minute, then no key is checked, not even a right one: 429 with
+    Retry-After. Requests without a key are no guesses and do not count."""
+    with LiveServer(create_app(services.settings, services)) as server, httpx.Client(base_url=server.url, timeout=30) as api:
+        for _ in range(WRONG_KEYS + 5):
+            assert api.get("/documents").status_code == 401
+        assert api.get("/documents", headers=BEARER["read"]).status_code == 200
+        for n in range(WRONG_KEYS):
+            assert api.get("/documents", headers={"Authorization": f"Bearer guess-{n}"}).status_code == 401
+        for headers in ({"Authorization": "Bearer guess-again"}, BEARER["admin"]):
+            blocked = api.get("/documents", headers=headers)
+            assert blocked.status_code == 429 and "Too many wrong API keys" in blocked.json()["detail"]
+            assert 1 <= int(blocked.headers["Retry-After"]) <= WINDOW_S
+        assert api.get("/documents").status_code == 401  # still told it needs a key
+
+
+def test_a_blocked_address_may_try_again_once_its_window_passes() -> None:
+    """The window moves: once the oldest wrong key is older than it, the address may present keys again."""
+    limit = KeyGuessLimit(wrong_keys=2, window_s=1)
+    caller = Request({"type": "http", "client": ("192.0.2.7", 5000), "headers": [], "app": None})
+    other = Request({"type": "http", "client": ("192.0.2.8", 5000), "headers": [], "app": None})
+    limit.count_wrong(caller)
+    limit.count_wrong(caller)
+    assert limit.wait_s(caller) == 1 and limit.wait_s(other) is None
+    deadline = time.monotonic() + 10
+    while limit.wait_s(caller) is not None:  # polled on the condition itself, within a deadline
+        assert time.monotonic() < deadline, "the window never moved on"
+        time.sleep(0.05)

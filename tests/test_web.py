@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from sqlmodel import Session
 
 from bot.http.app import create_app
+from bot.http.guesses import WINDOW_S, WRONG_KEYS
 from bot.records import QueryLog
 from bot.reflection_models import ReflectionCreate
 from bot.services import Services
@@ -304,6 +305,20 @@ def test_pages_need_sign_in_when_keys_are_set(keyed: TestClient) -> None:
     assert wrong.status_code == 401 and 'href="#key"' in wrong.text and "Enter a valid API key" in wrong.text
     assert SESSION_COOKIE not in keyed.cookies
     assert keyed.get("/search", params={"q": "a"}).status_code == 401  # the API still wants its bearer key
+
+
+def test_sign_in_stops_checking_keys_after_too_many_wrong_ones(services: Services) -> None:
+    """The sign-in form counts wrong keys like the API: past the limit it says how long to wait
+    (429, Retry-After) and checks no key, not even a right one."""
+    settings = services.settings.model_copy(update={"api_keys": SecretStr(KEYS)})
+    with TestClient(create_app(settings, services), follow_redirects=False) as fresh:
+        assert sign_in(fresh, "").status_code == 401  # an empty form is no guess
+        for n in range(WRONG_KEYS):
+            assert sign_in(fresh, f"guess-{n}").status_code == 401
+        for key in ("guess-again", "boss"):
+            blocked = sign_in(fresh, key)
+            assert blocked.status_code == 429 and "Too many wrong API keys" in blocked.text and 'href="#key"' in blocked.text
+            assert 1 <= int(blocked.headers["Retry-After"]) <= WINDOW_S and SESSION_COOKIE not in fresh.cookies
 
 
 def test_sign_in_keeps_a_signed_httponly_strict_cookie_not_the_key(keyed: TestClient) -> None:

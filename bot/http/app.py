@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from slack_sdk.signature import SignatureVerifier
 
+from bot.http.guesses import KeyGuessLimit
 from bot.http.instrument import instrument
 from bot.http.limits import BodySizeLimit
 from bot.http.request_id import RequestId
@@ -54,6 +55,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.api_scopes = settings.api_key_scopes()
+    app.state.key_guesses = KeyGuessLimit()
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     instrument(app)
     app.add_middleware(RequestId)  # outermost: even a refused body's response carries the id

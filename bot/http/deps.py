@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.params import Depends as DependsMarker
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from bot.http.guesses import key_guess_limit
 from bot.services import Services
 from bot.settings import ApiScope
 
@@ -24,13 +25,20 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 def caller_scope(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> ApiScope:
-    """The presented key's scope, compared in constant time; 401 without a valid key. With no keys
-    configured the API is open (loopback only, which `serve` enforces) and every caller is admin."""
+    """The presented key's scope, compared in constant time; 401 without a valid key, 429 after too
+    many wrong ones (bot.http.guesses). With no keys configured the API is open (loopback only, which
+    `serve` enforces) and every caller is admin."""
     scopes: dict[str, ApiScope] = request.app.state.api_scopes
     if not scopes:
         return "admin"
-    found = scope_for_key(scopes, credentials.credentials if credentials else "")
+    presented = credentials.credentials.strip() if credentials else ""
+    guesses = key_guess_limit(request)
+    if presented:
+        guesses.refuse_if_blocked(request)
+    found = scope_for_key(scopes, presented)
     if found is None:
+        if presented:
+            guesses.count_wrong(request)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "A valid API key is required: send 'Authorization: Bearer <key>'.", headers={"WWW-Authenticate": "Bearer"})
     return found
 
