@@ -14,7 +14,7 @@ from index import RETRIEVAL_MODES
 
 
 def run(quick: bool) -> dict:
-    names = ("dev",) if quick else ("dev", "extra", "holdout", "tune", "heldout", "blind", "fresh", "mixed", "unseen", "holdback")
+    names = ("dev",) if quick else ("dev", "extra", "holdout", "tune", "heldout", "blind", "fresh", "mixed", "unseen", "holdback", "sealed")
     sets = {name: load_questions(EVAL / f"{name}.jsonl") for name in names}
     if not quick:  # the three older sets pooled; the later sets stay apart
         sets["all"] = [q for name in ("dev", "extra", "holdout") for q in sets[name]]
