@@ -15,6 +15,9 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ApiScope = Literal["read", "write", "admin"]
+# A key shorter than this is worth guessing even at bot.http.guesses' pace (10 a minute an address):
+# `serve` warns. 24 random URL-safe characters (secrets.token_urlsafe(18)) are 144 bits.
+SAFE_KEY_CHARS = 16
 
 
 def parse_api_keys(text: str) -> dict[str, ApiScope]:
@@ -115,3 +118,7 @@ class Settings(BaseSettings):
     def api_key_scopes(self) -> dict[str, ApiScope]:
         """Key -> scope; empty means an open API."""
         return parse_api_keys(self.api_keys.get_secret_value())
+
+    def short_api_keys(self) -> int:
+        """How many keys are shorter than SAFE_KEY_CHARS (a count: never the keys, which are secrets)."""
+        return sum(len(key) < SAFE_KEY_CHARS for key in self.api_key_scopes())

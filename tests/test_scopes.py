@@ -20,7 +20,7 @@ from bot.http.app import create_app
 from bot.http.guesses import WINDOW_S, WRONG_KEYS, KeyGuessLimit
 from bot.reflection_models import ReflectionCreate
 from bot.services import Services
-from bot.settings import Settings
+from bot.settings import SAFE_KEY_CHARS, Settings
 from tests.conftest import LiveServer, small_services, throwaway_database
 
 KEYS = "reader:read,writer:write,boss:admin,plain"
@@ -220,6 +220,20 @@ def test_serve_starts_when_keys_are_set_or_bound_to_loopback(tmp_path: Path, mon
     result = CliRunner().invoke(cli, ["serve", "--host", host], env=env)
     assert result.exit_code == 0, result.output
     assert started == [host]
+
+
+@pytest.mark.parametrize(("keys", "warned"), [("qzxj:read,vwyp", "2 of the API keys"), (f"{'k' * SAFE_KEY_CHARS}:admin,bqrz", "1 of the API keys"), (f"{'k' * SAFE_KEY_CHARS}", None)])
+def test_serve_warns_of_short_keys_without_showing_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: str, warned: str | None) -> None:
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **options: None)
+    result = CliRunner().invoke(cli, ["serve"], env={"LEARNLOOP_HOME": str(tmp_path), "LEARNLOOP_API_KEYS": keys})
+    assert result.exit_code == 0, result.output
+    if warned is None:
+        assert "warning" not in result.output
+    else:
+        assert warned in result.output and "token_urlsafe" in result.output
+        assert not any(key in result.output for key in ("qzxj", "vwyp", "bqrz", "k" * SAFE_KEY_CHARS)), "no key is echoed"
 
 
 def test_wrong_keys_are_limited_per_address(services: Services) -> None:

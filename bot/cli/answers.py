@@ -10,6 +10,7 @@ from rich.markup import escape
 from bot.cli.common import console, fails_cleanly, out, print_json, services_from
 from bot.cli.filters import DocumentOption, SourceTypeOption, TagOption, YearFromOption, YearToOption, search_filters
 from bot.logs import LogFormat
+from bot.settings import SAFE_KEY_CHARS
 
 
 def register(app: typer.Typer) -> None:
@@ -57,6 +58,12 @@ def serve(
     if not ctx.obj.api_key_scopes() and not is_loopback(host):
         console.print(f"[red]error:[/red] refusing to serve an open API on {escape(host)}: set LEARNLOOP_API_KEYS, or bind to 127.0.0.1.", soft_wrap=True, highlight=False)
         raise typer.Exit(1)
+    if short := ctx.obj.short_api_keys():
+        console.print(
+            f"[yellow]warning:[/yellow] {short} of the API keys in LEARNLOOP_API_KEYS {'is' if short == 1 else 'are'} shorter than {SAFE_KEY_CHARS} "
+            "characters and could be guessed; make long random ones with: python -c \"import secrets; print(secrets.token_urlsafe(24))\"",
+            soft_wrap=True, highlight=False,
+        )
     tune_for_serving(ctx.obj.serve_embed_threads)
     uvicorn.run(create_app(ctx.obj), host=host, port=port, log_level="info", log_config=uvicorn_log_config(log_format or ctx.obj.log_format))
 
