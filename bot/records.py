@@ -78,3 +78,11 @@ class ProcessedEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class WebSecret(SQLModel, table=True):
+    """The one random secret that signs the web pages' session and CSRF values, shared by every
+    replica (bot.web.security says why it is not derived from the API keys)."""
+
+    id: int = Field(default=1, primary_key=True)
+    secret: str = Field(max_length=64)

@@ -15,8 +15,9 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ApiScope = Literal["read", "write", "admin"]
-# A key shorter than this is worth guessing even at bot.http.guesses' pace (10 a minute an address):
-# `serve` warns. 24 random URL-safe characters (secrets.token_urlsafe(18)) are 144 bits.
+# A key shorter than this is worth guessing even at bot.http.guesses' pace (10 a minute an address; length
+# is no measure of randomness, but a short key is surely weak):
+# `serve` warns. secrets.token_urlsafe(24), which README and `serve` suggest, gives 32 characters: 192 bits.
 SAFE_KEY_CHARS = 16
 
 
@@ -50,7 +51,10 @@ class Settings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy URL; empty means sqlite:///$LEARNLOOP_HOME/learnloop.db.")
     corpus: Path = Field(Path("corpus"), description="Corpus folder: reports/ and learning-logs/ (LEARNLOOP_CORPUS).")
     embed_model: str = Field("all-MiniLM-L6-v2", description="Registered embedder name or a local sentence-transformers folder.")
-    embed_backend: Literal["torch", "onnx"] = Field("torch", description="What runs the model: torch, or ONNX Runtime with int8 weights (exported from the installed weights, no download).")
+    embed_backend: Literal["torch", "onnx-fp32", "onnx"] = Field(
+        "torch",
+        description="What runs the model: torch; ONNX Runtime in float32 (torch's vectors, about twice as quick a query); or ONNX Runtime with int8 weights (`onnx`). Both ONNX graphs are exported from the installed weights, no download.",
+    )
     embed_cache: Path = Field(Path(sys.prefix) / "share" / "learnloop", description="Folder for the ONNX export; `make install` fills the default (inside the venv).")
     prompts_dir: Path | None = Field(None, description="Folder of prompt and message templates; unset means the ones shipped in bot/prompts/.")
 

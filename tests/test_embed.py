@@ -157,7 +157,7 @@ def test_an_unknown_backend_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) 
         Settings()
     with pytest.raises(LearnloopError, match="Unknown embedding backend 'tensorflow'"):
         load_embedder("all-MiniLM-L6-v2", "tensorflow")
-    assert set(BACKENDS) == {"torch", "onnx"}
+    assert set(BACKENDS) == {"torch", "onnx-fp32", "onnx"}
 
 
 def corpus_texts() -> list[str]:
@@ -184,3 +184,18 @@ def test_onnx_int8_vectors_match_torch_on_corpus_texts(real_embedder: Embedder) 
     for ours, theirs in zip(onnx_encoded.tokens, torch_encoded.tokens, strict=True):
         assert ours.shape == theirs.shape
         assert (ours * theirs).sum(axis=1).mean() >= 0.95
+
+
+@pytest.mark.slow
+def test_onnx_fp32_gives_torchs_vectors_and_shares_its_space(real_embedder: Embedder) -> None:
+    """Float32 on ONNX Runtime is torch's arithmetic with fused operators: the same pooled and token
+    vectors (to float rounding), so it may serve a catalog torch embedded, and the int8 graph may not."""
+    fp32 = load_embedder("all-MiniLM-L6-v2", "onnx-fp32", Settings().embed_cache)
+    texts = corpus_texts()
+    torch_encoded, onnx_encoded = real_embedder.encode(texts), fp32.encode(texts)
+    cosines = (torch_encoded.vectors * onnx_encoded.vectors).sum(axis=1)
+    assert cosines.min() >= 0.99999, cosines.min()
+    for ours, theirs in zip(onnx_encoded.tokens, torch_encoded.tokens, strict=True):
+        assert ours.shape == theirs.shape and (ours * theirs).sum(axis=1).min() >= 0.9999
+    assert fp32.space == real_embedder.space
+    assert load_embedder("all-MiniLM-L6-v2", "onnx", Settings().embed_cache).space != real_embedder.space

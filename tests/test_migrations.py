@@ -199,6 +199,6 @@ def test_several_processes_can_migrate_one_database_at_once(database_url: str) -
         with engine.connect() as connection:
             versions = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
             revision_rows = connection.execute(text("SELECT count(*) FROM catalogrevision")).scalar_one()
-        assert versions == {"c0006", "b0003"} and revision_rows == 1
+        assert versions == {"c0006", "b0004"} and revision_rows == 1
     finally:
         engine.dispose()

@@ -5,8 +5,10 @@ open API on a public interface."""
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -17,7 +19,7 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app as cli
 from bot.http.app import create_app
-from bot.http.guesses import WINDOW_S, WRONG_KEYS, KeyGuessLimit
+from bot.http.guesses import WINDOW_S, WRONG_KEYS, KeyGuessLimit, TooManyWrongKeys, client_address
 from bot.reflection_models import ReflectionCreate
 from bot.services import Services
 from bot.settings import SAFE_KEY_CHARS, Settings
@@ -227,6 +229,7 @@ def test_serve_warns_of_short_keys_without_showing_them(tmp_path: Path, monkeypa
     import uvicorn
 
     monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **options: None)
+    monkeypatch.setattr("bot.serving.tune_for_serving", lambda threads: None)  # no torch thread settings in the test process
     result = CliRunner().invoke(cli, ["serve"], env={"LEARNLOOP_HOME": str(tmp_path), "LEARNLOOP_API_KEYS": keys})
     assert result.exit_code == 0, result.output
     if warned is None:
@@ -252,15 +255,56 @@ def test_wrong_keys_are_limited_per_address(services: Services) -> None:
         assert api.get("/documents").status_code == 401  # still told it needs a key
 
 
+def _request_from(host: str) -> Request:
+    return Request({"type": "http", "client": (host, 5000), "headers": [], "app": None})
+
+
 def test_a_blocked_address_may_try_again_once_its_window_passes() -> None:
-    """The window moves: once the oldest wrong key is older than it, the address may present keys again."""
-    limit = KeyGuessLimit(wrong_keys=2, window_s=1)
-    caller = Request({"type": "http", "client": ("192.0.2.7", 5000), "headers": [], "app": None})
-    other = Request({"type": "http", "client": ("192.0.2.8", 5000), "headers": [], "app": None})
-    limit.count_wrong(caller)
-    limit.count_wrong(caller)
-    assert limit.wait_s(caller) == 1 and limit.wait_s(other) is None
-    deadline = time.monotonic() + 10
+    """The window slides: once the address's wrong keys fall out of it, it may present keys again;
+    another address is never held up meanwhile."""
+    limit = KeyGuessLimit(wrong_keys=2, window_s=2)
+    caller, other = _request_from("192.0.2.7"), _request_from("192.0.2.8")
+    for _ in range(2):
+        assert limit.checked(caller, "wrong", lambda key: None) is None
+    with pytest.raises(TooManyWrongKeys) as refused:
+        limit.checked(caller, "right", lambda key: "read")
+    assert 1 <= refused.value.wait_s <= 4 and limit.wait_s(other) is None
+    assert limit.checked(other, "right", lambda key: "read") == "read"
+    deadline = time.monotonic() + 15
     while limit.wait_s(caller) is not None:  # polled on the condition itself, within a deadline
         assert time.monotonic() < deadline, "the window never moved on"
         time.sleep(0.05)
+    assert limit.checked(caller, "right", lambda key: "read") == "read"
+
+
+def test_parallel_guesses_cannot_slip_past_the_count() -> None:
+    """Twenty wrong keys at once from one address: exactly the limit's worth are compared."""
+    limit, compared = KeyGuessLimit(wrong_keys=5), []
+    start = threading.Barrier(20)
+
+    def guess(n: int) -> str:
+        start.wait(10)
+        try:
+            limit.checked(_request_from("192.0.2.9"), f"guess-{n}", lambda key: compared.append(key))
+        except TooManyWrongKeys:
+            return "refused"
+        return "compared"
+
+    with ThreadPoolExecutor(20) as pool:
+        outcomes = list(pool.map(guess, range(20)))
+    assert len(compared) == 5 and outcomes.count("refused") == 15
+
+
+@pytest.mark.parametrize(
+    ("host", "counted_as"),
+    [
+        ("203.0.113.5", "203.0.113.5"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff::9", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.5", "203.0.113.5"),
+        ("testclient", "unparsed"),
+        ("not an address, 10.0.0.1", "unparsed"),
+    ],
+)
+def test_addresses_are_counted_by_client_or_ipv6_network(host: str, counted_as: str) -> None:
+    assert client_address(_request_from(host)) == counted_as

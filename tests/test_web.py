@@ -5,9 +5,12 @@ The browser tests (real Chromium, axe-core, keyboard, JavaScript off) are in tes
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
@@ -24,6 +27,7 @@ from bot.reflection_models import ReflectionCreate
 from bot.services import Services
 from bot.web.chart import weekly_outcomes, weekly_svg
 from bot.web.errors import local_path
+from bot.web.secret import web_secret
 from bot.web.security import CSRF_COOKIE, SESSION_COOKIE, WebSecurity
 from bot.web.text import highlight, linked_markers, reference
 from tests.conftest import REPO, small_services, throwaway_database
@@ -339,11 +343,12 @@ def test_sign_in_keeps_a_signed_httponly_strict_cookie_not_the_key(keyed: TestCl
 
 
 def test_a_session_ends_when_its_key_is_revoked_or_forged() -> None:
-    before = WebSecurity({"reader": "read", "boss": "admin"}, "reader:read,boss:admin")
+    secret = b"s" * 32
+    before = WebSecurity({"reader": "read", "boss": "admin"}, secret)
     cookie = before.sign_in("reader")
     assert cookie and before.session_scope(cookie) == "read"
     assert before.sign_in("nobody") is None
-    after = WebSecurity({"boss": "admin"}, "boss:admin")
+    after = WebSecurity({"boss": "admin"}, secret)
     assert after.session_scope(cookie) is None
     assert before.session_scope(cookie[:-2] + "xx") is None
     assert before.session_scope("garbage") is None and before.session_scope(None) is None
@@ -393,3 +398,37 @@ def test_passage_pages_follow_the_catalog_as_it_changes(client: TestClient, serv
     assert services.reflections.delete(created.id)
     assert client.get(f"/passages/{chunk}").status_code == 404
     assert client.get(f"/passages/{first}").status_code == 200
+
+
+def test_the_signing_secret_is_random_shared_by_replicas_and_not_made_from_the_keys(services: Services, tmp_path: Path) -> None:
+    """Two apps on one database (two replicas) accept each other's sign-in; an app with the same keys
+    on another database does not, and a CSRF token signed with a secret made from the keys, as
+    before b0004, does not verify: a token handed to anyone no longer lets the keys be guessed."""
+    settings = services.settings.model_copy(update={"api_keys": SecretStr(KEYS)})
+    with TestClient(create_app(settings, services), follow_redirects=False) as first, TestClient(create_app(settings, services), follow_redirects=False) as second:
+        assert sign_in(first, "boss").status_code == 303
+        second.cookies.set(SESSION_COOKIE, first.cookies.get(SESSION_COOKIE))
+        assert second.get("/knowledge-gaps").status_code == 200
+        csrf, csrf_token = first.cookies.get(CSRF_COOKIE), token(first, "/")
+        from_keys = WebSecurity(settings.api_key_scopes(), hashlib.sha256(b"learnloop-web\x00" + KEYS.encode()).digest())
+        assert first.app.state.web_security.csrf_valid(csrf, csrf_token, first.cookies.get(SESSION_COOKIE))
+        assert not from_keys.csrf_valid(csrf, csrf_token, first.cookies.get(SESSION_COOKIE))
+    assert web_secret(services.catalog.engine) == web_secret(services.catalog.engine)
+    with throwaway_database("sqlite", tmp_path) as url:
+        elsewhere = small_services(tmp_path, url)
+        assert web_secret(elsewhere.catalog.engine) != web_secret(services.catalog.engine)
+
+
+def test_replicas_starting_together_store_one_secret(tmp_path: Path) -> None:
+    """Each of several threads asks a fresh database for the secret at once: one is stored, all get it."""
+    with throwaway_database("sqlite", tmp_path) as url:
+        engine = small_services(tmp_path, url).catalog.engine
+        start = threading.Barrier(4)
+
+        def ask() -> bytes:
+            start.wait(10)
+            return web_secret(engine)
+
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(lambda _: ask(), range(4)))
+        assert len(set(got)) == 1 and len(got[0]) == 32

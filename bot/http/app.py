@@ -20,7 +20,7 @@ from bot.retention import RetentionSweeper
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.slack.app import create_slack_app, start_socket_mode
-from bot.web import install_web
+from bot.web import install_web, start_web
 from index import InputRejected, LearnloopError, SearchError
 from index.outage import DATABASE_UNAVAILABLE, RETRY_AFTER_S
 
@@ -36,6 +36,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         ready.searcher.sync()  # load indexes now, not on the first question
         ready.embedder.embed_batch(["warm-up"])
         app.state.services = ready
+        start_web(app, ready.catalog.engine)
         app.state.slack = create_slack_app(settings, ready) if settings.slack_enabled else None
         app.state.slack_verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value()) if app.state.slack else None
         socket = start_socket_mode(app.state.slack, settings) if app.state.slack and settings.slack_app_token.get_secret_value() else None

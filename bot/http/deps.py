@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.params import Depends as DependsMarker
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from bot.http.guesses import key_guess_limit
+from bot.http.guesses import TooManyWrongKeys, key_guess_limit
 from bot.services import Services
 from bot.settings import ApiScope
 
@@ -32,13 +32,11 @@ def caller_scope(request: Request, credentials: Annotated[HTTPAuthorizationCrede
     if not scopes:
         return "admin"
     presented = credentials.credentials.strip() if credentials else ""
-    guesses = key_guess_limit(request)
-    if presented:
-        guesses.refuse_if_blocked(request)
-    found = scope_for_key(scopes, presented)
+    try:
+        found = key_guess_limit(request).checked(request, presented, lambda key: scope_for_key(scopes, key)) if presented else None
+    except TooManyWrongKeys as refused:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(refused), headers={"Retry-After": str(refused.wait_s)}) from None
     if found is None:
-        if presented:
-            guesses.count_wrong(request)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "A valid API key is required: send 'Authorization: Bearer <key>'.", headers={"WWW-Authenticate": "Bearer"})
     return found
 

@@ -29,13 +29,18 @@ CSRF_MAX_AGE_S = 12 * 3600
 class WebSecurity:
     """Signs and checks the session and CSRF values for one set of API keys.
 
-    The signing secret is derived from the configured keys, so every replica sharing them checks the
-    same cookies and changing the keys invalidates them; with no keys (an open, loopback-only API) a
-    per-process secret is enough, since only the CSRF token is signed then."""
+    The signing secret is random and kept in the database (bot.web.secret), so every replica checks
+    the same cookies. It never comes from the keys: a CSRF token, which anyone gets from /sign-in,
+    would then let the keys be guessed offline, as fast as a machine hashes. A session cookie holds
+    an HMAC of its key, checked against the keys configured now, so removing a key signs its
+    browsers out. The app loads the secret when it starts (`use_secret`)."""
 
-    def __init__(self, scopes: dict[str, ApiScope], keys_text: str) -> None:
+    def __init__(self, scopes: dict[str, ApiScope], secret: bytes | None = None) -> None:
         self.scopes = scopes
-        secret = hashlib.sha256(b"learnloop-web\x00" + keys_text.encode()).digest() if scopes else secrets.token_bytes(32)
+        if secret is not None:
+            self.use_secret(secret)
+
+    def use_secret(self, secret: bytes) -> None:
         self._secret = secret
         self._session = URLSafeTimedSerializer(secret, salt="learnloop-sign-in")
         self._csrf = URLSafeTimedSerializer(secret, salt="learnloop-csrf")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.http.guesses import key_guess_limit, too_many_message
+from bot.http.guesses import TooManyWrongKeys, key_guess_limit
 from bot.web.access import CheckedForm, RendererDep, security_of
 from bot.web.errors import local_path
 from bot.web.forms import summary
@@ -24,16 +24,13 @@ def sign_in(request: Request, form: CheckedForm, renderer: RendererDep) -> Respo
     security = security_of(request)
     target = local_path(str(form.get("next", "/")))
     key = str(form.get("key", ""))[:1000]
-    guesses = key_guess_limit(request)
-    wait = None if security.open or not key.strip() else guesses.wait_s(request)
-    if wait is not None:
-        errors = {"key": too_many_message(wait)}
+    try:
+        session = key_guess_limit(request).checked(request, key, security.sign_in) if key.strip() and not security.open else None
+    except TooManyWrongKeys as refused:
+        errors = {"key": str(refused)}
         page = renderer.render(request, "sign_in.html", {"next": target, "errors": errors, "error_list": summary(errors)}, None, status=429)
-        page.headers["Retry-After"] = str(wait)
+        page.headers["Retry-After"] = str(refused.wait_s)
         return page
-    session = security.sign_in(key) if not security.open else None
-    if session is None and key.strip() and not security.open:
-        guesses.count_wrong(request)
     if session is None:
         errors = {"key": "Enter a valid API key" if key.strip() else "Enter your API key"}
         if security.open:
