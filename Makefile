@@ -9,8 +9,9 @@ PORT ?= 8000
 .PHONY: install run test test-fast test-llm bench clean web-assets
 
 # torch is installed first and pinned: the CPU build lies on this machine's disk, an unpinned
-# torch pulls a multi-GB CUDA build. The model's int8 ONNX export (LEARNLOOP_EMBED_BACKEND=onnx) is
-# made here from the installed weights, into the folder LEARNLOOP_EMBED_CACHE names by default.
+# torch pulls a multi-GB CUDA build. The model's ONNX exports, float32 (the default backend,
+# onnx-fp32) and int8 (onnx), are made here from the installed weights, into the folder
+# LEARNLOOP_EMBED_CACHE names by default (a process that finds none exports its own first).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

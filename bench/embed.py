@@ -101,7 +101,7 @@ def http_concurrency(services: Services, embedder: Embedder, asked: list[str], r
 def run(quick: bool) -> dict:
     asked = questions()[: 16 if quick else None]
     with tempfile.TemporaryDirectory() as tmp:
-        torch = fresh_services(Path(tmp) / "torch")
+        torch = fresh_services(Path(tmp) / "torch", embed_backend="torch")
         onnx = fresh_services(Path(tmp) / "onnx", embed_backend="onnx")
         texts = passages(torch, 32 if quick else 128)
         for embedder in (torch.embedder, onnx.embedder):  # warm-up

@@ -14,6 +14,7 @@ from bench.common import alternate, compare, corpus_copy, fresh_services, p50, t
 from bot.services import build_services
 from bot.settings import Settings
 from ingest import Embedder, encodings_of
+from ingest.embed import load_embedder
 
 LEARNLOOP = Path(sys.executable).with_name("learnloop")  # the console script installed beside this interpreter
 
@@ -52,9 +53,11 @@ def run(quick: bool) -> dict:
 
         texts = [meta.contextual_text for meta, _ in services.catalog.chunk_metas()][: 64 if quick else None]
 
+        torch_embedder = load_embedder(services.settings.embed_model, "torch")
+
         def plain(_: int) -> object:
-            """Plain SentenceTransformer.encode (embed_batch is exactly that), on the thread the pipeline's encode uses."""
-            return embedder.embed_batch(texts)
+            """Plain SentenceTransformer.encode (torch's embed_batch is exactly that), whatever backend ingest is set to."""
+            return torch_embedder.embed_batch(texts)
 
         def pipeline(_: int) -> object:
             """What IngestPipeline stores per chunk: pooled and token vectors from one pass, packed."""

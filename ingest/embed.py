@@ -12,6 +12,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN_PLUS
@@ -19,6 +20,9 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 from index.late import pack_tokens
 from index.records import ChunkEncoding, Encoded
 from ingest.batching import MicroBatcher, empty
+
+if TYPE_CHECKING:
+    from ingest.onnx_embed import Precision
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -148,19 +152,23 @@ def _torch(model_dir: Path, cache: Path | None) -> Embedder:
     return SentenceTransformerEmbedder(model_dir)
 
 
-def _onnx(model_dir: Path, cache: Path | None) -> Embedder:
-    from ingest.onnx_embed import OnnxEmbedder
+def _onnx(precision: Precision) -> Callable[[Path, Path | None], Embedder]:
+    def factory(model_dir: Path, cache: Path | None) -> Embedder:
+        from ingest.onnx_embed import OnnxEmbedder
 
-    if cache is None:
-        from index.errors import LearnloopError
+        if cache is None:
+            from index.errors import LearnloopError
 
-        raise LearnloopError("The ONNX backend needs a folder for its export (LEARNLOOP_EMBED_CACHE).")
-    return OnnxEmbedder(model_dir, cache)
+            raise LearnloopError("The ONNX backend needs a folder for its export (LEARNLOOP_EMBED_CACHE).")
+        return OnnxEmbedder(model_dir, cache, precision)
+
+    return factory
 
 
 # How a sentence-transformers folder is run (LEARNLOOP_EMBED_BACKEND): each factory gets the model
 # folder and the folder where a backend may keep what it derives from the weights (an export).
-BACKENDS: dict[str, Callable[[Path, Path | None], Embedder]] = {"torch": _torch, "onnx": _onnx}
+# "onnx" is int8 (its name from before float32 was offered).
+BACKENDS: dict[str, Callable[[Path, Path | None], Embedder]] = {"torch": _torch, "onnx-fp32": _onnx("fp32"), "onnx": _onnx("int8")}
 
 EMBEDDERS: dict[str, Callable[[str], Embedder]] = {}
 

@@ -1,7 +1,10 @@
-"""The embedding model on ONNX Runtime, its weights quantised to int8.
+"""The embedding model on ONNX Runtime: float32, or its weights quantised to int8.
 
-On a CPU with VNNI, int8 matrix products are several times cheaper than float32 ones, and ONNX
-Runtime's fused attention spares torch's per-operator overhead, which dominates a short query.
+ONNX Runtime's fused attention and layer norms spare torch's per-operator overhead, which dominates
+a short query: in float32 a query is encoded in about half torch's time, to the same vectors (cosine
+1.000000 to torch's on every eval question, pooled and token vectors alike), so a float32 graph
+shares torch's embedding space and serves a catalog torch embedded. On a CPU with VNNI, int8
+matrix products are cheaper still, but int8 moves the vectors (its own space, README).
 The graph is exported from the installed sentence-transformers folder (no download): once, at
 install time by `python -m ingest.onnx_embed` (the Makefile does), or else on first use; a file
 lock keeps concurrent processes from exporting twice, and the export lands by an atomic rename.
@@ -16,7 +19,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
 from filelock import FileLock
@@ -28,33 +31,34 @@ if TYPE_CHECKING:
     import onnxruntime
 
 EXPORT_RECIPE = 1  # bump when `_export` changes, so an older export is never reused
-PRECISION = "int8"
+Precision = Literal["fp32", "int8"]
+PRECISIONS: tuple[Precision, ...] = get_args(Precision)
 WIDE_FROM = 16  # texts in one call from which every core works on it (an ingest step, not a few queries)
 
 
-def export_path(model_dir: Path, cache: Path) -> Path:
-    """Where this model's export lives: named by its weights' digest, the recipe and ONNX Runtime's
-    version, so a changed model or runtime gets a fresh export."""
+def export_path(model_dir: Path, cache: Path, precision: Precision) -> Path:
+    """Where this model's export lives: named by its weights' digest, the recipe, ONNX Runtime's
+    version and the precision, so a changed model or runtime gets a fresh export."""
     import onnxruntime
 
-    return cache / f"{weights_digest(model_dir)}-r{EXPORT_RECIPE}-ort{onnxruntime.__version__}-{PRECISION}.onnx"
+    return cache / f"{weights_digest(model_dir)}-r{EXPORT_RECIPE}-ort{onnxruntime.__version__}-{precision}.onnx"
 
 
-def ensure_exported(model_dir: Path, cache: Path) -> Path:
-    """The model's int8 ONNX graph, exported first if no process has done so yet."""
-    target = export_path(model_dir, cache)
+def ensure_exported(model_dir: Path, cache: Path, precision: Precision) -> Path:
+    """The model's ONNX graph in `precision`, exported first if no process has done so yet."""
+    target = export_path(model_dir, cache, precision)
     if target.exists():
         return target
     cache.mkdir(parents=True, exist_ok=True)
     with FileLock(cache / ".export.lock"):
         if not target.exists():
             with tempfile.TemporaryDirectory(dir=cache) as work:
-                os.replace(_export(model_dir, Path(work)), target)
+                os.replace(_export(model_dir, Path(work), precision), target)
     return target
 
 
-def _export(model_dir: Path, work: Path) -> Path:
-    """Trace the transformer to ONNX, fuse its attention and layer norms, quantise the weights."""
+def _export(model_dir: Path, work: Path, precision: Precision) -> Path:
+    """Trace the transformer to ONNX, fuse its attention and layer norms, and for int8 quantise the weights."""
     import warnings
 
     import onnx
@@ -86,6 +90,8 @@ def _export(model_dir: Path, work: Path) -> Path:
         )
     fused = optimize_model(str(work / "traced.onnx"), model_type="bert", num_heads=config["num_attention_heads"], hidden_size=config["hidden_size"])
     fused.save_model_to_file(str(work / "fused.onnx"))
+    if precision == "fp32":
+        return work / "fused.onnx"
     quantize_dynamic(
         work / "fused.onnx", work / "int8.onnx", weight_type=QuantType.QInt8, per_channel=True,
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # the fused operators have no inferred output types
@@ -94,9 +100,9 @@ def _export(model_dir: Path, work: Path) -> Path:
 
 
 class OnnxEmbedder(BatchedEmbedder):
-    """A sentence-transformers folder (mean pooling) run as an int8 ONNX graph by ONNX Runtime."""
+    """A sentence-transformers folder (mean pooling) run as an ONNX graph by ONNX Runtime."""
 
-    def __init__(self, model_dir: Path, cache: Path, batch_size: int = 32) -> None:
+    def __init__(self, model_dir: Path, cache: Path, precision: Precision, batch_size: int = 32) -> None:
         """`batch_size` bounds how many waiting texts one turn of the encoding thread takes."""
         from tokenizers import Tokenizer
 
@@ -105,19 +111,20 @@ class OnnxEmbedder(BatchedEmbedder):
             from index.errors import LearnloopError
 
             raise LearnloopError(f"The ONNX backend needs a mean-pooling model; {model_dir} pools otherwise: use LEARNLOOP_EMBED_BACKEND=torch.")
-        self.name = f"{model_dir}+onnx-{PRECISION}"
+        self.name = f"{model_dir}+onnx-{precision}"
         self.batch_size = batch_size
         max_tokens = json.loads((model_dir / "sentence_bert_config.json").read_text())["max_seq_length"]
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_tokens)
         self._special = frozenset(token.content for token in self._tokenizer.get_added_tokens_decoder().values() if token.special)
-        self._graph = ensure_exported(model_dir, cache)
+        self._graph = ensure_exported(model_dir, cache, precision)
         self._narrow = self._open(threads=1)
         self._wide: onnxruntime.InferenceSession | None = None
         self._inputs = {node.name for node in self._narrow.get_inputs()}
         self.dim = int(self._narrow.get_outputs()[0].shape[-1])
-        self._space = f"{weights_digest(model_dir)}+onnx-{PRECISION}"
+        # float32 gives torch's vectors (module docstring), so it is torch's space
+        self._space = f"{weights_digest(model_dir)}+{'torch' if precision == 'fp32' else 'onnx-int8'}"
         self._start()
 
     @property
@@ -145,7 +152,8 @@ class OnnxEmbedder(BatchedEmbedder):
     def _run(self, texts: list[str], tokens: bool) -> Encoded:
         """One text per run. Dynamic quantisation scales a run's activations as a whole, so in a batch
         a text's vector would move with its company (cosine 0.99 to itself alone): alone, a text
-        always gets the same vector. Unpadded runs are also quicker than padded batches here."""
+        always gets the same vector. Unpadded runs are also quicker than padded batches here, in
+        either precision."""
         session = self._session(len(texts))
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         token_vectors: list[np.ndarray] = []
@@ -161,12 +169,14 @@ class OnnxEmbedder(BatchedEmbedder):
 
 
 def main() -> None:
-    """Export the bundled model's graph at install time, so no process pays for it later."""
+    """Export the bundled model's graphs (float32 and int8) at install time, so no process pays for it later."""
     parser = argparse.ArgumentParser(prog="python -m ingest.onnx_embed", description=main.__doc__)
     parser.add_argument("cache", type=Path, help="the export folder (LEARNLOOP_EMBED_CACHE)")
     from ingest.embed import bundled_model_path
 
-    print(ensure_exported(bundled_model_path(), parser.parse_args().cache))
+    cache = parser.parse_args().cache
+    for precision in PRECISIONS:
+        print(ensure_exported(bundled_model_path(), cache, precision))
 
 
 if __name__ == "__main__":
