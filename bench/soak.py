@@ -183,5 +183,4 @@ def report(locust: dict, sampler: Sampler, rss_warm: float, rss_restart: float, 
             "growth_beyond_reflections_pct": round(100 * (end - rss_warm - share) / rss_warm, 1),
         },
         "rss_mb_every_10s": [[t, mb] for t, mb in sampler.samples if t % 10 < RSS_EVERY_S],
-        "note": "2 cores shared with other engineers' test runs while this ran",
     }
