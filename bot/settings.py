@@ -15,9 +15,9 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ApiScope = Literal["read", "write", "admin"]
-# A key shorter than this is worth guessing even at bot.http.guesses' pace (10 a minute an address; length
-# is no measure of randomness, but a short key is surely weak):
-# `serve` warns. secrets.token_urlsafe(24), which README and `serve` suggest, gives 32 characters: 192 bits.
+# `serve` warns of keys shorter than this: worth guessing even at bot.http.guesses' pace of 10 a minute an
+# address (length is no measure of randomness, but a short key is surely weak). secrets.token_urlsafe(24),
+# which README and `serve` suggest, gives 32 characters: 192 bits.
 SAFE_KEY_CHARS = 16
 
 

@@ -38,7 +38,7 @@ class TooManyWrongKeys(Exception):
     """The address has used up its wrong keys; `wait_s` until it may present one again."""
 
     def __init__(self, wait_s: int) -> None:
-        super().__init__(too_many_message(wait_s))
+        super().__init__(f"Too many wrong API keys from this address: try again in {wait_s} seconds.")
         self.wait_s = wait_s
 
 
@@ -64,18 +64,8 @@ class KeyGuessLimit:
                     log.warning("Too many wrong API keys from %s: no key from it is checked for %s s.", address, self._wait_s(address))
         return found
 
-    def wait_s(self, request: Request) -> int | None:
-        """Seconds until the caller's address may present a key again; None when it may now."""
-        address = client_address(request)
-        with self._lock:
-            return None if self._limiter.test(self._rule, address) else self._wait_s(address)
-
     def _wait_s(self, address: str) -> int:
         return max(1, math.ceil(self._limiter.get_window_stats(self._rule, address).reset_time - time.time()))
-
-
-def too_many_message(wait_s: int) -> str:
-    return f"Too many wrong API keys from this address: try again in {wait_s} seconds."
 
 
 def client_address(request: Request) -> str:
