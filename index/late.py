@@ -262,7 +262,7 @@ class TokenIndex:
         self.dim = dim
         self._file = TokenFile(None, self.dim, np.empty(0, np.int64), np.zeros(1, np.int64))
         self._read: BlobReader | None = None
-        self._delta: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._delta: dict[int, bytes] = {}  # packed, as the catalog holds them
         self._hidden: set[int] = set()
         self._lock = threading.Lock()
 
@@ -286,10 +286,12 @@ class TokenIndex:
         token_file.erase(hidden)
 
     def add(self, blobs: dict[int, bytes]) -> None:
-        """Store chunks' packed token vectors; a chunk without any (empty blob) is left out."""
-        unpacked = {i: unpack_tokens(bytes(blob), self.dim) for i, blob in blobs.items() if blob}
+        """Store chunks' packed token vectors as they are, unpacked only when a query reads them: a
+        third of the memory of unpacked codes (with the blob they were read from) in a replica
+        taking reflections all day. A chunk without any (empty blob) is left out."""
+        packed = {i: bytes(blob) for i, blob in blobs.items() if blob}
         with self._lock:  # a new dict, never changed in place: a ranking reads the one it took
-            self._delta = {**self._delta, **unpacked}
+            self._delta = {**self._delta, **packed}
 
     def remove(self, ids: Iterable[int]) -> None:
         gone = set(ids)
@@ -310,7 +312,8 @@ class TokenIndex:
             token_file.prefetch(wanted)
             lookup = token_file.get
         for chunk_id in candidates:
-            found = delta.get(chunk_id) or (None if chunk_id in hidden else lookup(chunk_id))
+            added = delta.get(chunk_id)
+            found = unpack_tokens(added, self.dim) if added else (None if chunk_id in hidden else lookup(chunk_id))
             if found is not None:
                 yield chunk_id, found
 

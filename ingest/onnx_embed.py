@@ -35,6 +35,16 @@ EXPORT_RECIPE = 1  # bump when `_export` changes, so an older export is never re
 Precision = Literal["fp32", "int8"]
 PRECISIONS: tuple[Precision, ...] = get_args(Precision)
 WIDE_FROM = 16  # texts in one call from which every core works on it (an ingest step, not a few queries)
+# Threads an ingest-sized call may use: 0 is ONNX Runtime's default (one a physical core); `serve`
+# sets its own (bot.serving), process-wide as torch.set_num_threads is.
+_wide_threads = 0
+
+
+def limit_embedding_threads(threads: int) -> None:
+    """Every later ingest-sized call gets `threads` threads; with one, it runs on the query session,
+    and no second session (another copy of the weights) is ever opened."""
+    global _wide_threads
+    _wide_threads = threads
 
 
 def export_path(model_dir: Path, cache: Path, precision: Precision) -> Path:
@@ -144,10 +154,10 @@ class OnnxEmbedder(BatchedEmbedder):
         """One thread for a few queries, as while serving: a second thread on a busy two-core machine
         took a query from 2.8 ms to 4.2 ms. Every core for an ingest-sized call (about 2x the
         passages a second); that session is opened on the first such call."""
-        if texts < WIDE_FROM:
+        if texts < WIDE_FROM or _wide_threads == 1:
             return self._narrow
         if self._wide is None:
-            self._wide = self._open(threads=0)  # 0: ONNX Runtime's default, one per physical core
+            self._wide = self._open(threads=_wide_threads)
         return self._wide
 
     def _run(self, texts: list[str], tokens: bool) -> Encoded:

@@ -17,7 +17,7 @@ from bot.services import build_services
 from bot.settings import Settings
 from index.errors import LearnloopError
 from index.records import Encoded
-from ingest import Embedder, load_embedder
+from ingest import Embedder, load_embedder, onnx_embed
 from ingest.embed import BACKENDS, BatchedEmbedder
 from tests.conftest import FIXTURES, REPO, FakeEmbedder
 
@@ -199,3 +199,20 @@ def test_onnx_fp32_gives_torchs_vectors_and_shares_its_space(real_embedder: Embe
         assert ours.shape == theirs.shape and (ours * theirs).sum(axis=1).min() >= 0.9999
     assert fp32.space == real_embedder.space
     assert load_embedder("all-MiniLM-L6-v2", "onnx", Settings().embed_cache).space != real_embedder.space
+
+
+@pytest.mark.slow
+def test_a_served_process_embeds_large_calls_on_its_one_query_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve` gives each embedding one thread (bot.serving): a gap re-check's 32 questions then run on
+    the query session, and no second session (another copy of the weights, about 90 MB) is opened."""
+    texts = corpus_texts()[: onnx_embed.WIDE_FROM + 4]
+    wide = load_embedder("all-MiniLM-L6-v2", "onnx-fp32", Settings().embed_cache)
+    expected = wide.encode(texts)
+    assert wide._wide is not None
+
+    monkeypatch.setattr(onnx_embed, "_wide_threads", onnx_embed._wide_threads)  # restored after the test
+    onnx_embed.limit_embedding_threads(1)
+    served = load_embedder("all-MiniLM-L6-v2", "onnx-fp32", Settings().embed_cache)
+    encoded = served.encode(texts)
+    assert served._wide is None
+    assert np.allclose(encoded.vectors, expected.vectors, atol=1e-5)

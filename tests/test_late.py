@@ -48,6 +48,26 @@ def test_maxsim_ranks_the_chunk_holding_every_query_token_first() -> None:
     assert index.rank(np.zeros((0, DIM), dtype=np.float32), [1, 3]) == []
 
 
+def test_chunks_added_after_start_are_held_packed_not_unpacked() -> None:
+    """A replica taking reflections all day holds their token vectors as the catalog stores them
+    (half a byte a dimension), not as codes a byte a dimension beside the blob they came from."""
+    import tracemalloc
+
+    rng = np.random.default_rng(1)
+    blobs = {i: pack_tokens(rng.normal(size=(60, 384)).astype(np.float32)) for i in range(500)}
+    index = TokenIndex(384)
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    index.add(blobs)
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    blob_bytes = sum(map(len, blobs.values()))
+    assert held < 0.2 * blob_bytes, (held, blob_bytes)  # the blobs themselves, shared with the caller; a dict of references
+    query = rng.normal(size=(5, 384)).astype(np.float32)
+    alone = TokenIndex(384)
+    alone.add({7: blobs[7]})
+    assert dict(index.rank(query, [7, 8]))[7] == pytest.approx(alone.rank(query, [7])[0][1])
+
 def test_weighted_fusion_lets_a_lone_keyword_match_beat_two_views_of_one_model() -> None:
     near_duplicates = [(7, 0.9)] + [(i, 0.5) for i in range(100, 118)] + [(1, 0.4)]  # the exact match ranks 20th
     dense, late, keyword = near_duplicates, near_duplicates, [(1, 12.0)]

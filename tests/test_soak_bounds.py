@@ -4,6 +4,7 @@ freed blocks out of its heap, so RSS does not grow with the number of request th
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -16,6 +17,7 @@ from sqlmodel import Session
 from bot import gaps
 from bot.gaps import GapFinder
 from bot.records import QueryLog
+from bot.serving import SERVING_ARENAS
 from bot.settings import Settings
 from tests.conftest import REPO, FakeEmbedder, small_services
 
@@ -74,6 +76,45 @@ def test_serving_gives_torch_the_threads_it_is_told() -> None:
         tune_for_serving(3)
         print(torch.get_num_threads())
     """) == "3"
+
+
+_ARENAS_AFTER_16_THREADS = """
+    import ctypes, os, sys, threading
+    from bot.serving import limit_arenas
+    print(limit_arenas() if sys.argv[1:] == ["limit"] else "unlimited")
+    barrier = threading.Barrier(16)
+
+    def allocate():
+        held = [bytes(200) for _ in range(2000)]  # small blocks, from the thread's arena
+        barrier.wait()
+
+    threads = [threading.Thread(target=allocate) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sys.stderr.flush()
+    ctypes.CDLL(None).malloc_stats()  # one "Arena n:" block an arena, on stderr
+"""
+
+
+def _arenas(*args: str, env: dict | None = None) -> tuple[str, int]:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(_ARENAS_AFTER_16_THREADS), *args], cwd=REPO, capture_output=True, text=True, timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip(), done.stderr.count("Arena ")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt and malloc_stats")
+def test_serving_shares_two_heap_arenas_among_all_threads_unless_the_operator_chose() -> None:
+    """Sixteen threads holding small blocks at once: glibc gives them up to eight arenas a core, each
+    keeping its high-water mark; a served process limits them to two."""
+    env = {key: value for key, value in os.environ.items() if key != "MALLOC_ARENA_MAX"}
+    assert _arenas(env=env)[1] > SERVING_ARENAS
+    assert _arenas("limit", env=env) == ("True", SERVING_ARENAS)
+    assert _arenas("limit", env=env | {"MALLOC_ARENA_MAX": "3"}) == ("False", 3)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt and /proc/self/statm")
