@@ -5,6 +5,8 @@ Traffic (bench/locustfile.py): half searches, 40% /ask, 10% POST /reflections, 5
 time; 20 users for 10 minutes by default, `--quick` one minute. Questions are the eval sets'
 (answerable and not, so knowledge gaps pile up as they do in use).
 
+The warm-up asks every question one at a time, then again from as many clients as the run has
+users, so the request threads the run will use exist (growth is also given from the serial pass).
 RSS growth is told apart from what the added reflections account for: after the run a second
 server starts on the final catalog and gets the same warm-up; its RSS less the first server's
 after warm-up is the reflections' share, and the growth beyond it is what the run itself left.
@@ -23,6 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -52,15 +55,15 @@ def run(quick: bool, users: int = USERS, minutes: float | None = None, profile: 
         plan = root / "plan.json"
         plan.write_text(json.dumps({"questions": questions(), "reflections": [lesson(i) for i in range(5000)]}))
         with serving(root, env, "soak", profile) as (url, server):
-            rss_warm = warm_up(url, server)
+            rss_serial, rss_warm = warm_up(url, server, users)
             samples = Sampler(server)
             with samples:
                 locust = swarm(root, url, plan, users, minutes)
             healthz = httpx.get(f"{url}/healthz").json()
         shutil.rmtree(settings.home / "index", ignore_errors=True)  # derived files: the restart reads the catalog, as a new replica would
         with serving(root, env, "restart", None) as (url, server):
-            rss_restart = warm_up(url, server)
-    return report(locust, samples, rss_warm, rss_restart, healthz, users, minutes)
+            _, rss_restart = warm_up(url, server, users)
+    return report(locust, samples, (rss_serial, rss_warm), rss_restart, healthz, users, minutes)
 
 
 @contextmanager
@@ -96,13 +99,23 @@ def wait_ready(url: str, process: subprocess.Popen, log: Path) -> None:
         time.sleep(0.2)
 
 
-def warm_up(url: str, server: psutil.Process) -> float:
-    """Every question searched and asked once (caches, allocator and connections warm); the RSS after, in MB."""
-    with httpx.Client(base_url=url, timeout=60) as client:
+def warm_up(url: str, server: psutil.Process, users: int) -> tuple[float, float]:
+    """Every question searched and asked once, one at a time (caches, allocator and connections warm),
+    then again by `users` clients at once: each request thread the run will use keeps about 1.5 MB of
+    its own for good (its stack and allocator caches; README, Load and soak), bounded by the pool's
+    40 threads, which is the server at work rather than growth. The RSS after each pass, in MB."""
+
+    def search_and_ask(client: httpx.Client, question: str) -> None:
+        client.get("/search", params={"q": question}).raise_for_status()
+        client.post("/ask", json={"question": question}).raise_for_status()
+
+    with httpx.Client(base_url=url, timeout=60, limits=httpx.Limits(max_connections=users)) as client:
         for question in questions():
-            client.get("/search", params={"q": question}).raise_for_status()
-            client.post("/ask", json={"question": question}).raise_for_status()
-    return server.memory_info().rss / MB
+            search_and_ask(client, question)
+        serial = server.memory_info().rss / MB
+        with ThreadPoolExecutor(users) as pool:
+            list(pool.map(lambda question: search_and_ask(client, question), questions()))
+    return serial, server.memory_info().rss / MB
 
 
 class Sampler:
@@ -145,7 +158,7 @@ def swarm(root: Path, url: str, plan: Path, users: int, minutes: float) -> dict:
     return {"rows": rows, "statuses": json.loads(statuses.read_text())}
 
 
-def report(locust: dict, sampler: Sampler, rss_warm: float, rss_restart: float, healthz: dict, users: int, minutes: float) -> dict:
+def report(locust: dict, sampler: Sampler, warm: tuple[float, float], rss_restart: float, healthz: dict, users: int, minutes: float) -> dict:
     statuses: dict[str, int] = locust["statuses"]
     endpoints = {}
     for row in locust["rows"]:
@@ -162,6 +175,7 @@ def report(locust: dict, sampler: Sampler, rss_warm: float, rss_restart: float, 
         }
     rss = [mb for _, mb in sampler.samples]
     end = rss[-1]
+    rss_serial, rss_warm = warm
     share = rss_restart - rss_warm
     return {
         "users": users,
@@ -174,10 +188,12 @@ def report(locust: dict, sampler: Sampler, rss_warm: float, rss_restart: float, 
         "reflections_added": statuses.get("/reflections 201", 0),
         "chunks_at_end": healthz["chunks"],
         "rss_mb": {
+            "after_serial_warm_up": round(rss_serial, 1),
             "after_warm_up": round(rss_warm, 1),
             "end": end,
             "peak": max(rss),
             "growth_pct": round(100 * (end - rss_warm) / rss_warm, 1),
+            "growth_from_serial_warm_up_pct": round(100 * (end - rss_serial) / rss_serial, 1),
             "restart_on_final_catalog": round(rss_restart, 1),
             "reflections_share": round(share, 1),
             "growth_beyond_reflections_pct": round(100 * (end - rss_warm - share) / rss_warm, 1),

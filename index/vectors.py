@@ -16,10 +16,17 @@ import numpy as np
 
 from index.atomic import write_atomically
 
-# One query against a flat index of tens of thousands of vectors takes about a millisecond on one
-# thread. FAISS's OpenMP threads keep spinning after a search and fight torch's own threads for
-# the cores, which doubled the next query embedding (search p50 20 ms -> 10.5 ms without them).
-faiss.omp_set_num_threads(1)
+
+def _one_thread() -> None:
+    """FAISS on one OpenMP thread, in the calling thread. One query against a flat index of tens of
+    thousands of vectors takes about a millisecond on one thread; FAISS's OpenMP threads kept
+    spinning after a search and fought torch's threads for the cores, which doubled the next query
+    embedding (search p50 20 ms -> 10.5 ms without them). OpenMP's count is each thread's own: set
+    only in the main thread, each of a server's forty request threads got a team of its own at its
+    first search, one more thread each, kept for good (about 50 MB at 20 users). So every call into
+    FAISS sets it first, in its own thread (a thread-local store, well under a microsecond)."""
+    faiss.omp_set_num_threads(1)
+
 
 # Flat search took 7 ms at 10,000 vectors and 97 ms at 100,000 (one thread, this machine loaded);
 # below 10,000 it is exact for about the cost of an approximate search.
@@ -67,10 +74,12 @@ class VectorIndex:
     def add(self, ids: list[int], vectors: np.ndarray) -> None:
         if not ids:
             return
+        _one_thread()
         matrix = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(ids), self.dim)
         self._index.add_with_ids(matrix, np.asarray(ids, dtype=np.int64))
 
     def remove(self, ids: list[int]) -> None:
+        _one_thread()
         if ids:
             self._index.remove_ids(np.asarray(ids, dtype=np.int64))
 
@@ -78,6 +87,7 @@ class VectorIndex:
         """Best `k` (chunk id, cosine) pairs, restricted to `allowed` ids when given."""
         if self._index.ntotal == 0 or k <= 0 or (allowed is not None and len(allowed) == 0):
             return []
+        _one_thread()
         vector = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         params = None
         if allowed is not None and not self.exact and len(allowed) <= FILTERED_EXACT_UP_TO:
@@ -98,12 +108,14 @@ class VectorIndex:
         """Cosine of the query with each stored vector in `ids` (for support checks on chosen hits)."""
         if not ids:
             return {}
+        _one_thread()
         stored = self._index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
         scores = stored @ np.asarray(query, dtype=np.float32).reshape(-1)
         return {int(i): float(s) for i, s in zip(ids, scores, strict=True)}
 
     def vector(self, chunk_id: int) -> np.ndarray:
         """The stored vector of one chunk (float16 above EXACT_BELOW: equal to about 1e-3)."""
+        _one_thread()
         return self._index.reconstruct_batch(np.asarray([chunk_id], dtype=np.int64))[0]
 
     def save(self, path: Path) -> None:
@@ -135,6 +147,7 @@ def _trained_ivf(matrix: np.ndarray) -> faiss.Index:
     """An empty IVF-SQfp16 index trained on a sample of `matrix`, with ids of its own (removal works)
     and a hash table from id to entry (so `similarities` can reconstruct any vector)."""
     count, dim = matrix.shape
+    _one_thread()
     lists = max(16, int(np.sqrt(count)))
     quantizer = faiss.IndexFlatIP(dim)
     ivf = faiss.IndexIVFScalarQuantizer(quantizer, dim, lists, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)

@@ -8,8 +8,11 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
+import numpy as np
+import psutil
 import pytest
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -19,6 +22,7 @@ from bot.gaps import GapFinder
 from bot.records import QueryLog
 from bot.serving import SERVING_ARENAS
 from bot.settings import Settings
+from index.vectors import VectorIndex
 from tests.conftest import REPO, FakeEmbedder, small_services
 
 
@@ -149,3 +153,28 @@ def test_large_blocks_freed_by_many_threads_leave_rss_where_it_was() -> None:
         print(round(rss() - start))
     """)
     assert int(growth_mb) < 20
+
+
+def test_request_threads_searching_at_once_start_no_openmp_threads_of_their_own() -> None:
+    """OpenMP's thread count is per calling thread: set in the main thread only, each request thread
+    that searched got a FAISS team of two, its extra thread kept for good."""
+    index = VectorIndex.build(list(range(2000)), np.random.default_rng(0).random((2000, 16), dtype=np.float32))
+    process = psutil.Process()
+    before = process.num_threads()
+    searched = threading.Barrier(11)
+
+    def search() -> None:
+        index.search(np.ones(16, dtype=np.float32), 5)
+        index.similarities(np.ones(16, dtype=np.float32), [1, 2])
+        searched.wait(30)
+        searched.wait(30)
+
+    callers = [threading.Thread(target=search) for _ in range(10)]
+    for caller in callers:
+        caller.start()
+    searched.wait(30)  # every caller has searched and is still alive
+    alive = process.num_threads() - before
+    searched.wait(30)
+    for caller in callers:
+        caller.join()
+    assert alive <= 10, alive
