@@ -208,6 +208,37 @@ def test_the_tier_scores_every_chunk_as_bm25s_does(monkeypatch: pytest.MonkeyPat
         assert (len(got) > 0) == bool(known)
 
 
+
+def test_the_delta_scores_as_a_tier_built_over_the_same_chunks_however_they_came() -> None:
+    """Chunks added after the main tier are merged into the delta a batch at a time, and removed
+    ones cut out; its scores are always those of a tier built at once over what it holds (whose
+    scores are bm25s's, above), with ties in ascending chunk id as there."""
+    texts = [
+        *PASSAGES.values(),
+        "",
+        "Systems leadership: leaders of systems lead systems, not organisations; systems change slowly.",
+        "Human Learning Systems ask commissioners to fund learning, not outputs, and to trust frontline staff.",
+        "Total Place pilots pooled budgets across a place; commissioners shared outcomes.",
+    ]
+    chunks = {10 + n: term_ids(terms) for n, terms in enumerate(index_terms(texts))}
+    ids = sorted(chunks)
+    delta = keyword._Postings.of({i: chunks[i] for i in ids[:3]})
+    delta = delta.merged(keyword._Postings.of({i: chunks[i] for i in ids[3:5]})).merged(keyword._Postings.of({i: chunks[i] for i in ids[5:]}))
+    gone = [11, 10 + texts.index("")]  # a chunk without terms counts in BM25's chunk count and mean length too
+    for held in (ids, [i for i in ids if i not in gone]):
+        if held is not ids:
+            delta = delta.without(np.array([*gone, 999]))
+        tier = keyword._Tier.build((i, chunks[i]) for i in held)
+        for query in ("total place", "systems leadership systems", "commissioners trust frontline staff", "absent words", "place"):
+            asked = term_ids(index_terms([query])[0])
+            for allowed in (None, np.array(held[::2], dtype=np.int64)):
+                want = tier.search(asked, 20, allowed, np.empty(0, np.int64))
+                got = delta.search(asked, 20, allowed)
+                assert [i for i, _ in got] == [i for i, _ in want]
+                assert np.allclose([score for _, score in got], [score for _, score in want], rtol=1e-5)
+            assert delta.knows(asked) == tier.knows(asked)
+    assert keyword._Postings().search(term_ids(["place"]), 5, None) == [] and not keyword._Postings().knows(term_ids(["place"]))
+
 def test_term_ids_are_those_the_catalog_stored_in_an_earlier_version() -> None:
     """The catalog keeps every chunk's term ids for good: a tokeniser or stemmer release that
     tokenised differently would silently part queries from stored chunks, so the ids of a fixed
