@@ -9,12 +9,12 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from bench import backends, embed, ingest, quality, query, recall, reflections, scale, slack, soak, web
+from bench import backends, bf16, embed, ingest, quality, query, recall, reflections, scale, slack, soak, web
 from bench.common import save
 
 BENCHES = {"ingest": ingest.run, "query": query.run, "reflections": reflections.run, "slack": slack.run, "quality": quality.run, "web": web.run,
            "soak": soak.run, "scale": scale.run, "recall": recall.run, "embed": embed.run,
-           "backends": backends.run}
+           "backends": backends.run, "bf16": bf16.run}
 
 
 def main(argv: list[str]) -> None:

@@ -18,7 +18,7 @@ from bot.settings import Settings
 from index.errors import LearnloopError
 from index.records import Encoded
 from ingest import Embedder, load_embedder, onnx_embed
-from ingest.embed import BACKENDS, BatchedEmbedder
+from ingest.embed import BACKENDS, BatchedEmbedder, native_bf16
 from tests.conftest import FIXTURES, REPO, FakeEmbedder
 
 DEADLINE_S = 10
@@ -157,7 +157,7 @@ def test_an_unknown_backend_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) 
         Settings()
     with pytest.raises(LearnloopError, match="Unknown embedding backend 'tensorflow'"):
         load_embedder("all-MiniLM-L6-v2", "tensorflow")
-    assert set(BACKENDS) == {"torch", "onnx-fp32", "onnx"}
+    assert set(BACKENDS) == {"torch", "torch-bf16", "onnx-fp32", "onnx"}
 
 
 def corpus_texts() -> list[str]:
@@ -216,3 +216,30 @@ def test_a_served_process_embeds_large_calls_on_its_one_query_session(monkeypatc
     encoded = served.encode(texts)
     assert served._wide is None
     assert np.allclose(encoded.vectors, expected.vectors, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_torch_bf16_gives_torchs_vectors_to_bfloat16_precision_and_shares_its_space(real_embedder: Embedder) -> None:
+    """bfloat16 keeps float32's range and accumulates in float32: its vectors are torch's to a cosine
+    of 0.9999 or better, so ingest workers may run it for a catalog float32 replicas serve."""
+    bf16 = load_embedder("all-MiniLM-L6-v2", "torch-bf16")
+    texts = corpus_texts()
+    torch_encoded, bf16_encoded = real_embedder.encode(texts), bf16.encode(texts)
+    cosines = (torch_encoded.vectors * bf16_encoded.vectors).sum(axis=1)
+    assert cosines.min() >= 0.9999, cosines.min()
+    for ours, theirs in zip(bf16_encoded.tokens, torch_encoded.tokens, strict=True):
+        assert ours.shape == theirs.shape and (ours * theirs).sum(axis=1).min() >= 0.999
+    assert bf16.space == real_embedder.space
+    assert not np.array_equal(bf16_encoded.vectors, torch_encoded.vectors) or not native_bf16(), "bfloat16 ran where the CPU has it"
+
+
+@pytest.mark.slow
+def test_torch_bf16_embeds_in_float32_and_says_so_where_the_cpu_lacks_bfloat16(
+    real_embedder: Embedder, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("ingest.embed.native_bf16", lambda: False)
+    with caplog.at_level("WARNING", logger="ingest.embed"):
+        fallback = load_embedder("all-MiniLM-L6-v2", "torch-bf16")
+    assert "no native bfloat16" in caplog.text
+    texts = corpus_texts()[:8]
+    assert np.array_equal(fallback.embed_batch(texts), real_embedder.embed_batch(texts))
