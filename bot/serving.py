@@ -34,17 +34,17 @@ SERVING_ARENAS = 2
 
 
 def tune_for_serving(embed_threads: int) -> None:
-    """Give each embedding `embed_threads` threads (torch and ONNX Runtime alike) and bound glibc's
-    heap: mmap threshold fixed, arenas few. Called before the server starts any thread: glibc
-    settles its arena limit when the ninth arena would be made."""
+    """Bound glibc's heap (arenas few, mmap threshold fixed), give torch `embed_threads` threads, and
+    keep ONNX Runtime to its one query session when that is 1. Called before the server starts any
+    thread: glibc settles its arena limit when a ninth arena would be made."""
+    limit_arenas()  # first: no thread of torch's or ONNX Runtime's yet
+    fix_mmap_threshold()
     import torch
 
     from ingest.onnx_embed import limit_embedding_threads
 
     torch.set_num_threads(embed_threads)
     limit_embedding_threads(embed_threads)
-    fix_mmap_threshold()
-    limit_arenas()
 
 
 def _mallopt(parameter: int, value: int) -> bool:
@@ -63,7 +63,9 @@ def fix_mmap_threshold() -> bool:
 
 
 def limit_arenas() -> bool:
-    """At most SERVING_ARENAS heap arenas, unless the operator chose a number (MALLOC_ARENA_MAX)."""
-    if os.environ.get("MALLOC_ARENA_MAX"):
+    """Ask for at most SERVING_ARENAS heap arenas, unless the operator chose a number (MALLOC_ARENA_MAX,
+    or glibc.malloc.arena_max in GLIBC_TUNABLES). True when glibc took the setting; it holds if no
+    ninth arena was ever needed before (glibc settles its limit then, once)."""
+    if os.environ.get("MALLOC_ARENA_MAX") or "arena_max" in os.environ.get("GLIBC_TUNABLES", ""):
         return False
     return _mallopt(M_ARENA_MAX, SERVING_ARENAS)

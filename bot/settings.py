@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field("text", description="`serve` logs as text, or as one JSON object per line (with request and Slack event ids).")
     serve_embed_threads: int = Field(
         1, ge=1, le=64,
-        description="Threads each embedding gets in `serve` (torch or ONNX Runtime): request threads take the other cores, and an oversubscribed team of two took 60x longer (README, Load).",
+        description="Threads torch gives each embedding in `serve`; ONNX Runtime embeds queries on one thread, and with 1 here never opens its every-core session for large calls (another copy of the weights). Request threads take the other cores; an oversubscribed team of two took 60x longer (README, Load).",
     )
 
     slack_bot_token: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token"))

@@ -185,9 +185,10 @@ class _Tier:
         if len(hidden):
             scores[positions_in(self.order, hidden)] = 0
         k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(self.order[p]), float(scores[p])) for p in top if scores[p] > 0]
+        kth = -np.partition(-scores, k - 1)[k - 1]
+        top = np.flatnonzero(scores >= kth) if kth > 0 else np.flatnonzero(scores > 0)  # every tie at the k-th score
+        top = top[np.argsort(-scores[top], kind="stable")][:k]  # ties in ascending chunk id, as in the delta tier
+        return [(int(self.order[p]), float(scores[p])) for p in top]
 
 
 @dataclass(frozen=True)
@@ -229,14 +230,16 @@ class _Postings:
         return cls(flat[starts], owners[starts], counts, lengths[starts], ids[by_id], sizes[by_id].astype(np.float32))
 
     def merged(self, added: _Postings) -> _Postings:
-        """These postings and `added`'s (chunks new to this tier)."""
+        """These postings and `added`'s; a chunk both hold keeps `added`'s (chunk ids are never reused,
+        but a chunk held twice would be counted twice in every score, silently)."""
         if not len(added.held):
             return self
-        order = np.argsort(np.concatenate([self.terms, added.terms]), kind="stable")  # two sorted runs: a linear merge
-        by_id = np.argsort(np.concatenate([self.held, added.held]), kind="stable")
+        kept = self.without(added.held)
+        order = np.argsort(np.concatenate([kept.terms, added.terms]), kind="stable")  # two sorted runs: a linear merge
+        by_id = np.argsort(np.concatenate([kept.held, added.held]), kind="stable")
         return _Postings(
-            *(np.concatenate([getattr(self, name), getattr(added, name)])[order] for name in ("terms", "chunks", "counts", "lengths")),
-            *(np.concatenate([getattr(self, name), getattr(added, name)])[by_id] for name in ("held", "held_lengths")),
+            *(np.concatenate([getattr(kept, name), getattr(added, name)])[order] for name in ("terms", "chunks", "counts", "lengths")),
+            *(np.concatenate([getattr(kept, name), getattr(added, name)])[by_id] for name in ("held", "held_lengths")),
         )
 
     def without(self, chunk_ids: np.ndarray) -> _Postings:
@@ -260,7 +263,7 @@ class _Postings:
         if not held.any():
             return []
         starts, ends = starts[held], ends[held]
-        frequency = (ends - starts).astype(np.float32)
+        frequency = ends - starts  # integers, as the main tier counts them: idf then rounds as there, bit for bit
         idf = np.log(1 + (len(self.held) - frequency + 0.5) / (frequency + 0.5)).astype(np.float32)
         at = np.concatenate([np.arange(start, end) for start, end in zip(starts.tolist(), ends.tolist(), strict=True)])
         tf = self.counts[at]

@@ -131,10 +131,11 @@ class SentenceTransformerEmbedder(BatchedEmbedder):
 
 
 def native_bf16() -> bool:
-    """Whether torch multiplies bfloat16 in hardware here (AVX-512 BF16 or AMX)."""
+    """Whether the CPU multiplies bfloat16 in hardware (AVX-512 BF16 or AMX). oneDNN's own check also
+    says yes for any AVX-512 CPU, where bfloat16 is emulated and slower than float32."""
     import torch
 
-    return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
 def weights_digest(model_dir: Path) -> str:

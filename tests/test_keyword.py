@@ -234,10 +234,25 @@ def test_the_delta_scores_as_a_tier_built_over_the_same_chunks_however_they_came
             for allowed in (None, np.array(held[::2], dtype=np.int64)):
                 want = tier.search(asked, 20, allowed, np.empty(0, np.int64))
                 got = delta.search(asked, 20, allowed)
-                assert [i for i, _ in got] == [i for i, _ in want]
-                assert np.allclose([score for _, score in got], [score for _, score in want], rtol=1e-5)
+                assert got == want  # ids, order and scores, bit for bit
             assert delta.knows(asked) == tier.knows(asked)
     assert keyword._Postings().search(term_ids(["place"]), 5, None) == [] and not keyword._Postings().knows(term_ids(["place"]))
+    again = delta.merged(keyword._Postings.of({ids[0]: chunks[ids[0]]}))  # a chunk it already holds: counted once
+    assert again.search(term_ids(index_terms(["systems place"])[0]), 20, None) == delta.search(term_ids(index_terms(["systems place"])[0]), 20, None)
+
+
+def test_tied_chunks_at_the_k_th_place_are_taken_in_ascending_id() -> None:
+    """Chunks with the same text score the same: the main tier takes the lowest ids among them, as the
+    delta does, whichever of them a partial sort happened to leave at the boundary."""
+    same = term_ids(index_terms(["pooled budgets across a place"])[0])
+    other = term_ids(index_terms(["a place apart"])[0])
+    chunks = [(i, other if i % 7 == 0 else same) for i in range(1, 60)]
+    tier = keyword._Tier.build(chunks)
+    delta = keyword._Postings.of(dict(chunks))
+    query = term_ids(index_terms(["pooled budgets"])[0])
+    expected = [i for i in range(1, 60) if i % 7][:5]
+    assert [i for i, _ in tier.search(query, 5, None, np.empty(0, np.int64))] == expected
+    assert [i for i, _ in delta.search(query, 5, None)] == expected
 
 def test_term_ids_are_those_the_catalog_stored_in_an_earlier_version() -> None:
     """The catalog keeps every chunk's term ids for good: a tokeniser or stemmer release that
