@@ -170,6 +170,19 @@ def corpus_texts() -> list[str]:
     return paragraphs[::6][:60] + questions
 
 
+
+def assert_torchs_vectors(embedder: Embedder, torch_embedder: Embedder, pooled: float, tokens: float) -> tuple[Encoded, Encoded]:
+    """`embedder` gives torch's pooled and token vectors on corpus texts, to at least these cosines,
+    and so shares torch's embedding space. Both encodings, the embedder's first."""
+    texts = corpus_texts()
+    ours, theirs = embedder.encode(texts), torch_embedder.encode(texts)
+    cosines = (ours.vectors * theirs.vectors).sum(axis=1)
+    assert cosines.min() >= pooled, cosines.min()
+    for mine, torchs in zip(ours.tokens, theirs.tokens, strict=True):
+        assert mine.shape == torchs.shape and (mine * torchs).sum(axis=1).min() >= tokens
+    assert embedder.space == torch_embedder.space
+    return ours, theirs
+
 @pytest.mark.slow
 def test_onnx_int8_vectors_match_torch_on_corpus_texts(real_embedder: Embedder) -> None:
     onnx = load_embedder("all-MiniLM-L6-v2", "onnx", Settings().embed_cache)
@@ -191,13 +204,7 @@ def test_onnx_fp32_gives_torchs_vectors_and_shares_its_space(real_embedder: Embe
     """Float32 on ONNX Runtime is torch's arithmetic with fused operators: the same pooled and token
     vectors (to float rounding), so it may serve a catalog torch embedded, and the int8 graph may not."""
     fp32 = load_embedder("all-MiniLM-L6-v2", "onnx-fp32", Settings().embed_cache)
-    texts = corpus_texts()
-    torch_encoded, onnx_encoded = real_embedder.encode(texts), fp32.encode(texts)
-    cosines = (torch_encoded.vectors * onnx_encoded.vectors).sum(axis=1)
-    assert cosines.min() >= 0.99999, cosines.min()
-    for ours, theirs in zip(onnx_encoded.tokens, torch_encoded.tokens, strict=True):
-        assert ours.shape == theirs.shape and (ours * theirs).sum(axis=1).min() >= 0.9999
-    assert fp32.space == real_embedder.space
+    assert_torchs_vectors(fp32, real_embedder, pooled=0.99999, tokens=0.9999)
     assert load_embedder("all-MiniLM-L6-v2", "onnx", Settings().embed_cache).space != real_embedder.space
 
 
@@ -223,13 +230,7 @@ def test_torch_bf16_gives_torchs_vectors_to_bfloat16_precision_and_shares_its_sp
     """bfloat16 keeps float32's range and accumulates in float32: its vectors are torch's to a cosine
     of 0.9999 or better, so ingest workers may run it for a catalog float32 replicas serve."""
     bf16 = load_embedder("all-MiniLM-L6-v2", "torch-bf16")
-    texts = corpus_texts()
-    torch_encoded, bf16_encoded = real_embedder.encode(texts), bf16.encode(texts)
-    cosines = (torch_encoded.vectors * bf16_encoded.vectors).sum(axis=1)
-    assert cosines.min() >= 0.9999, cosines.min()
-    for ours, theirs in zip(bf16_encoded.tokens, torch_encoded.tokens, strict=True):
-        assert ours.shape == theirs.shape and (ours * theirs).sum(axis=1).min() >= 0.999
-    assert bf16.space == real_embedder.space
+    bf16_encoded, torch_encoded = assert_torchs_vectors(bf16, real_embedder, pooled=0.9999, tokens=0.999)
     assert not np.array_equal(bf16_encoded.vectors, torch_encoded.vectors) or not native_bf16(), "bfloat16 ran where the CPU has it"
 
 
